@@ -1,0 +1,9 @@
+//! The domain of the Capacity Exchange, free of I/O.
+//!
+//! Values here are valid by construction ("parse, don't validate"): a function that takes a
+//! [`Username`] never has to check it again. Rejections carry a message key, never English, so
+//! the web layer can translate them.
+
+pub mod account;
+
+pub use account::{Invalid, Password, Role, Username};

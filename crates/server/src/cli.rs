@@ -1,0 +1,197 @@
+//! The command line. Every setting has a `CXC_*` environment variable and a default that needs
+//! no configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{
+    Config, OAuthConfig, WIKIMEDIA_AUTHORIZE_URL, WIKIMEDIA_PROFILE_URL, WIKIMEDIA_TOKEN_URL,
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cxc",
+    version,
+    about = "The Capacity Exchange for the Wikimedia movement",
+    long_about = "The Capacity Exchange for the Wikimedia movement: people and groups say which \
+capacities they have, offer and want to learn, find peers, and see a live map of the movement's \
+assets and needs.\n\nTo try it: `cxc serve --demo`, then open the address it prints. Data goes \
+to an embedded SQLite file under ./data/ unless --database names another file or a postgres:// \
+URL.",
+    after_help = "Every option can also be set through the environment variable shown beside it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web site and API
+    Serve(ServeArgs),
+    /// Create, list and promote local accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create, list and revoke API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Create or upgrade the database schema, then exit (serve does this by itself)
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// The database: a SQLite file (created when missing) or a postgres://user@host/db URL
+    #[arg(
+        long,
+        env = "CXC_DATABASE_URL",
+        default_value = "data/cxc.sqlite3",
+        value_name = "FILE|URL"
+    )]
+    pub database: String,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines
+    Text,
+    /// One JSON object per line, for log collectors
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// The address and port to listen on
+    #[arg(
+        long,
+        env = "CXC_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDRESS:PORT"
+    )]
+    pub listen: SocketAddr,
+    /// The address people use to reach the site (default: http:// and the listen address);
+    /// https:// makes cookies Secure
+    #[arg(long, env = "CXC_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Fill an empty database with a demo community, to look around
+    #[arg(long, env = "CXC_DEMO")]
+    pub demo: bool,
+    /// Whether people may create local accounts (Wikimedia sign-in is not affected)
+    #[arg(long, env = "CXC_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
+    pub signup: bool,
+    /// Log format
+    #[arg(long, env = "CXC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds a request may take before it is answered with 408
+    #[arg(
+        long,
+        env = "CXC_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub request_timeout: u64,
+    /// Serve /metrics on this separate address instead of the main one
+    #[arg(long, env = "CXC_METRICS_LISTEN", value_name = "ADDRESS:PORT")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Client id of the Wikimedia OAuth 2.0 consumer; enables "Sign in with Wikimedia"
+    #[arg(long, env = "CXC_OAUTH_CLIENT_ID", requires = "oauth_client_secret")]
+    pub oauth_client_id: Option<String>,
+    /// Client secret of the Wikimedia OAuth 2.0 consumer
+    #[arg(long, env = "CXC_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    pub oauth_client_secret: Option<String>,
+    /// OAuth 2.0 authorization endpoint
+    #[arg(long, env = "CXC_OAUTH_AUTHORIZE_URL", default_value = WIKIMEDIA_AUTHORIZE_URL)]
+    pub oauth_authorize_url: String,
+    /// OAuth 2.0 token endpoint
+    #[arg(long, env = "CXC_OAUTH_TOKEN_URL", default_value = WIKIMEDIA_TOKEN_URL)]
+    pub oauth_token_url: String,
+    /// OAuth 2.0 profile (identity) endpoint
+    #[arg(long, env = "CXC_OAUTH_PROFILE_URL", default_value = WIKIMEDIA_PROFILE_URL)]
+    pub oauth_profile_url: String,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Config {
+        let mut config = Config::new(self.db.database.clone(), self.listen);
+        if let Some(base) = &self.base_url {
+            config.base_url = base.trim_end_matches('/').to_owned();
+        }
+        config.demo = self.demo;
+        config.signup = self.signup;
+        config.request_timeout = std::time::Duration::from_secs(self.request_timeout);
+        config.metrics_listen = self.metrics_listen;
+        config.oauth = match (&self.oauth_client_id, &self.oauth_client_secret) {
+            (Some(id), Some(secret)) => Some(OAuthConfig {
+                client_id: id.clone(),
+                client_secret: secret.clone(),
+                authorize_url: self.oauth_authorize_url.clone(),
+                token_url: self.oauth_token_url.clone(),
+                profile_url: self.oauth_profile_url.clone(),
+            }),
+            _ => None,
+        };
+        config
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a local account
+    Add {
+        /// The username (2–85 characters)
+        name: String,
+        /// Make the account an administrator
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (one line), so it stays out of the shell history
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List accounts
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for an account; the token is printed once, as the last line
+    Create {
+        /// The account's username
+        name: String,
+        /// A note to recognise the token by
+        #[arg(long, default_value = "cli")]
+        label: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List tokens (not their secrets), of one account or all
+    List {
+        /// Only this account's tokens
+        name: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a token by the id `token list` shows
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// Where the default SQLite file lives, for messages.
+pub fn describe_database(raw: &str) -> String {
+    if raw.starts_with("postgres") {
+        "PostgreSQL".to_owned()
+    } else {
+        format!("SQLite file {}", PathBuf::from(raw).display())
+    }
+}

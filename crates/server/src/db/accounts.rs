@@ -1,0 +1,317 @@
+//! Accounts, sessions, API tokens and Wikimedia sign-ins in progress.
+
+use cxc_core::Username;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Db, now};
+use crate::error::{AppError, is_unique_violation};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub wikimedia_sub: Option<String>,
+    pub has_password: bool,
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.is_admin, a.wikimedia_sub, a.password_hash";
+
+fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
+    Ok(Account {
+        id: row.try_get(0)?,
+        username: row.try_get(1)?,
+        is_admin: row.try_get::<i64, _>(2)? != 0,
+        wikimedia_sub: row.try_get(3)?,
+        has_password: row.try_get::<Option<String>, _>(4)?.is_some(),
+    })
+}
+
+pub struct NewAccount<'a> {
+    pub username: &'a Username,
+    pub password_hash: Option<&'a str>,
+    pub is_admin: bool,
+    pub wikimedia_sub: Option<&'a str>,
+}
+
+pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
+    let sql = format!(
+        "INSERT INTO accounts (username, username_key, password_hash, is_admin, wikimedia_sub, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {}",
+        ACCOUNT_COLUMNS.replace("a.", "")
+    );
+    let result = sqlx::query(&sql)
+        .bind(new.username.as_str())
+        .bind(new.username.key())
+        .bind(new.password_hash)
+        .bind(i64::from(new.is_admin))
+        .bind(new.wikimedia_sub)
+        .bind(now())
+        .fetch_one(db.pool())
+        .await;
+    match result {
+        Ok(row) => Ok(account(&row)?),
+        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("cxc-error-username-taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn find_where(db: &Db, condition: &str, value: &str) -> Result<Option<Account>, AppError> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE {condition}");
+    let row = sqlx::query(&sql)
+        .bind(value)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.as_ref().map(account).transpose()?)
+}
+
+/// Finds an account by any spelling of its username.
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<Account>, AppError> {
+    find_where(db, "a.username_key = $1", &Username::key_of(username)).await
+}
+
+pub async fn by_wikimedia_sub(db: &Db, sub: &str) -> Result<Option<Account>, AppError> {
+    find_where(db, "a.wikimedia_sub = $1", sub).await
+}
+
+/// The stored password hash of an account, for signing in.
+pub async fn password_hash(db: &Db, account_id: i64) -> Result<Option<String>, AppError> {
+    let hash = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(hash.flatten())
+}
+
+/// Replaces the password and ends every other session of the account, so that a password
+/// changed after a theft locks the thief out.
+pub async fn set_password(
+    db: &Db,
+    account_id: i64,
+    hash: &str,
+    keep_session: Option<&str>,
+) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+        .bind(account_id)
+        .bind(keep_session.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Links a Wikimedia identity to an account, and follows a rename on Wikimedia's side.
+pub async fn link_wikimedia(
+    db: &Db,
+    account_id: i64,
+    sub: &str,
+    username: &Username,
+) -> Result<(), AppError> {
+    let result = sqlx::query(
+        "UPDATE accounts SET wikimedia_sub = $1, username = $2, username_key = $3 WHERE id = $4",
+    )
+    .bind(sub)
+    .bind(username.as_str())
+    .bind(username.key())
+    .bind(account_id)
+    .execute(db.pool())
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("cxc-error-username-taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Account>, AppError> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.username_key");
+    let rows = sqlx::query(&sql).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(account).collect::<Result<_, _>>()?)
+}
+
+pub async fn count(db: &Db) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+pub async fn create_session(
+    db: &Db,
+    id_hash: &str,
+    account_id: i64,
+    expires_at: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id_hash)
+    .bind(account_id)
+    .bind(now())
+    .bind(expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn by_session(db: &Db, id_hash: &str) -> Result<Option<Account>, AppError> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.id_hash = $1 AND s.expires_at > $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(id_hash)
+        .bind(now())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.as_ref().map(account).transpose()?)
+}
+
+pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Removes expired sessions and abandoned Wikimedia sign-ins.
+pub async fn delete_expired(db: &Db) -> Result<u64, AppError> {
+    let now = now();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    let logins = sqlx::query("DELETE FROM oauth_logins WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(sessions.rows_affected() + logins.rows_affected())
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub id: i64,
+    pub username: String,
+    pub label: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn create_token(
+    db: &Db,
+    account_id: i64,
+    label: &str,
+    token_hash: &str,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO api_tokens (account_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(label)
+    .bind(token_hash)
+    .bind(now())
+    .fetch_one(db.pool())
+    .await?)
+}
+
+pub async fn by_token(db: &Db, token_hash: &str) -> Result<Option<Account>, AppError> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS}, t.id FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(token_hash)
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    // Recorded at most once a minute, so that busy API clients do not turn reads into writes.
+    let now = now();
+    sqlx::query(
+        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+    )
+    .bind(now)
+    .bind(row.try_get::<i64, _>(5)?)
+    .bind(now - 60)
+    .execute(db.pool())
+    .await?;
+    Ok(Some(account(&row)?))
+}
+
+pub async fn list_tokens(db: &Db, account_id: Option<i64>) -> Result<Vec<ApiToken>, AppError> {
+    let rows = sqlx::query(
+        "SELECT t.id, a.username, t.label, t.created_at, t.last_used_at, t.revoked_at \
+         FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+         WHERE $1 = 0 OR t.account_id = $1 ORDER BY t.id",
+    )
+    .bind(account_id.unwrap_or(0))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ApiToken {
+                id: r.try_get(0)?,
+                username: r.try_get(1)?,
+                label: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+                last_used_at: r.try_get(4)?,
+                revoked_at: r.try_get(5)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Revokes a token; false when no live token has that id.
+pub async fn revoke_token(db: &Db, token_id: i64) -> Result<bool, AppError> {
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(token_id)
+            .execute(db.pool())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn save_oauth_login(
+    db: &Db,
+    state: &str,
+    pkce_verifier: &str,
+    return_to: &str,
+    expires_at: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO oauth_logins (state, pkce_verifier, return_to, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(state)
+    .bind(pkce_verifier)
+    .bind(return_to)
+    .bind(expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Takes a sign-in in progress by its `state`: each can be finished once, before it expires.
+pub async fn take_oauth_login(db: &Db, state: &str) -> Result<Option<(String, String)>, AppError> {
+    let row = sqlx::query(
+        "DELETE FROM oauth_logins WHERE state = $1 RETURNING pkce_verifier, return_to, expires_at",
+    )
+    .bind(state)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.try_get::<i64, _>(2)? <= now() {
+        return Ok(None);
+    }
+    Ok(Some((row.try_get(0)?, row.try_get(1)?)))
+}

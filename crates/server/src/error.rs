@@ -1,0 +1,143 @@
+//! The one error type. Errors carry a stable machine-readable code and a message key; the
+//! response is rendered (and translated) by the request-context middleware, which knows the
+//! caller's language and whether it asked for HTML or the JSON API.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// One invalid input field: the field's name and the message key saying what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub key: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden ({0})")]
+    Forbidden(&'static str),
+    #[error("missing or invalid CSRF token")]
+    Csrf,
+    #[error("too many requests")]
+    RateLimited,
+    #[error("conflict ({0})")]
+    Conflict(&'static str),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("bad request ({0})")]
+    BadRequest(&'static str),
+    #[error("the database does not answer")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What a response needs to show an error: put in the response's extensions by
+/// `IntoResponse`, turned into a page or a problem document by the middleware.
+#[derive(Debug, Clone)]
+pub struct ErrorReport {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub key: &'static str,
+    pub fields: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn invalid(field: &str, key: &'static str) -> Self {
+        AppError::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            key,
+        }])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code API clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Csrf => "csrf_failed",
+            AppError::RateLimited => "rate_limited",
+            AppError::Conflict(_) => "conflict",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message that explains the error to a person.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "cxc-error-not-found",
+            AppError::Unauthorized => "cxc-error-unauthorized",
+            AppError::Forbidden(key) | AppError::Conflict(key) | AppError::BadRequest(key) => key,
+            AppError::Csrf => "cxc-error-csrf",
+            AppError::RateLimited => "cxc-error-rate-limited",
+            AppError::Invalid(_) => "cxc-error-invalid-input",
+            AppError::Unavailable => "cxc-error-unavailable",
+            AppError::Internal(_) => "cxc-error-internal",
+        }
+    }
+
+    pub fn report(&self) -> ErrorReport {
+        ErrorReport {
+            status: self.status(),
+            code: self.code(),
+            key: self.message_key(),
+            fields: match self {
+                AppError::Invalid(fields) => fields.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::error!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(err) = &self {
+            // Logged in full here, never shown: the client sees only the code.
+            tracing::error!(error = ?err, "internal error");
+        }
+        let report = self.report();
+        let mut response = (report.status, report.code).into_response();
+        response.extensions_mut().insert(report);
+        response
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (a duplicate), on either engine.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}

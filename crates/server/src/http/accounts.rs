@@ -1,0 +1,477 @@
+//! Signing up, in and out, changing a password, signing in with Wikimedia, choosing a language.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use cxc_core::{Password, Username};
+use serde::Deserialize;
+
+use super::context::{LANGUAGE_COOKIE, RequestContext, SESSION_COOKIE, set_cookie};
+use super::page::{FieldErrors, Page, render};
+use crate::auth::{hash_password, random_secret, secret_hash, verify_password};
+use crate::db::accounts::{self, Account, NewAccount};
+use crate::db::now;
+use crate::error::AppError;
+use crate::oauth::CALLBACK_PATH;
+use crate::state::AppState;
+
+const SESSION_SECONDS: i64 = 30 * 24 * 3600;
+const OAUTH_LOGIN_SECONDS: i64 = 10 * 60;
+const LANGUAGE_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/signup", get(signup_form).post(signup))
+        .route("/account", get(account_page))
+        .route("/account/password", post(change_password))
+        .route("/login/wikimedia", get(wikimedia_start))
+        .route(CALLBACK_PATH, get(wikimedia_callback))
+        .route("/language", get(choose_language))
+}
+
+/// Only paths on this site: an open redirect would let a phishing link borrow cxc's name.
+fn safe_return(target: Option<&str>) -> String {
+    match target {
+        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") => {
+            t.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Starts a session: a random id in an HttpOnly cookie, its hash in the database.
+async fn signed_in(state: &AppState, account: &Account, to: &str) -> Result<Response, AppError> {
+    let session = random_secret();
+    accounts::create_session(
+        &state.db,
+        &secret_hash(&session),
+        account.id,
+        now() + SESSION_SECONDS,
+    )
+    .await?;
+    let cookie = set_cookie(
+        SESSION_COOKIE,
+        &session,
+        Some(SESSION_SECONDS),
+        state.config.secure_cookies(),
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response())
+}
+
+fn sign_in_required(ctx: &RequestContext) -> Response {
+    let to = format!("/login?return={}", urlencode(&ctx.path));
+    Redirect::to(&to).into_response()
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate {
+    page: Page,
+    error: Option<String>,
+    username: String,
+    return_to: String,
+}
+
+#[derive(Deserialize)]
+struct ReturnQuery {
+    #[serde(rename = "return")]
+    return_to: Option<String>,
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Query(q): Query<ReturnQuery>,
+) -> Result<Response, AppError> {
+    let return_to = safe_return(q.return_to.as_deref());
+    if ctx.account.is_some() {
+        return Ok(Redirect::to(&return_to).into_response());
+    }
+    Ok(render(&LoginTemplate {
+        page: Page::new(&state, &ctx, "cxc-login-title"),
+        error: None,
+        username: String::new(),
+        return_to,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    return_to: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let return_to = safe_return(form.return_to.as_deref());
+    let refuse = |status: StatusCode, key: &str| -> Result<Response, AppError> {
+        let page = Page::new(&state, &ctx, "cxc-login-title");
+        let error = Some(page.t(key));
+        Ok((
+            status,
+            render(&LoginTemplate {
+                page,
+                error,
+                username: form.username.clone(),
+                return_to: return_to.clone(),
+            })?,
+        )
+            .into_response())
+    };
+    if !state
+        .login_limits
+        .attempt(&Username::key_of(&form.username), ctx.client_ip)
+    {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "cxc-error-rate-limited");
+    }
+    let account = accounts::by_username(&state.db, &form.username).await?;
+    let hash = match &account {
+        Some(a) => accounts::password_hash(&state.db, a.id).await?,
+        None => None,
+    };
+    let verified = verify_password(form.password.clone(), hash).await?;
+    match account {
+        Some(account) if verified => signed_in(&state, &account, &return_to).await,
+        _ => refuse(StatusCode::UNAUTHORIZED, "cxc-login-failed"),
+    }
+}
+
+async fn logout(State(state): State<AppState>, ctx: RequestContext) -> Result<Response, AppError> {
+    if let Some(hash) = &ctx.session_hash {
+        accounts::delete_session(&state.db, hash).await?;
+    }
+    let clear = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies());
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupTemplate {
+    page: Page,
+    errors: FieldErrors,
+    username: String,
+}
+
+async fn signup_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Response, AppError> {
+    if !state.config.signup {
+        return Err(AppError::Forbidden("cxc-error-signup-closed"));
+    }
+    Ok(render(&SignupTemplate {
+        page: Page::new(&state, &ctx, "cxc-signup-title"),
+        errors: FieldErrors::default(),
+        username: String::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct SignupForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<SignupForm>,
+) -> Result<Response, AppError> {
+    if !state.config.signup {
+        return Err(AppError::Forbidden("cxc-error-signup-closed"));
+    }
+    let page = Page::new(&state, &ctx, "cxc-signup-title");
+    let mut errors = FieldErrors::default();
+    let username = Username::parse(&form.username)
+        .map_err(|e| errors.add(&page, "username", e.0))
+        .ok();
+    let password = Password::parse(&form.password)
+        .map_err(|e| errors.add(&page, "password", e.0))
+        .ok();
+    if form.password != form.password_confirm {
+        errors.add(&page, "password_confirm", "cxc-error-password-mismatch");
+    }
+    if let (Some(username), Some(password), true) = (&username, password, errors.is_empty()) {
+        let hash = hash_password(password.expose().to_owned()).await?;
+        let created = accounts::create(
+            &state.db,
+            NewAccount {
+                username,
+                password_hash: Some(&hash),
+                is_admin: false,
+                wikimedia_sub: None,
+            },
+        )
+        .await;
+        match created {
+            Ok(account) => return signed_in(&state, &account, "/").await,
+            Err(AppError::Conflict(key)) => errors.add(&page, "username", key),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&SignupTemplate {
+            page,
+            errors,
+            username: form.username,
+        })?,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountTemplate {
+    page: Page,
+    errors: FieldErrors,
+    saved: bool,
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, AppError> {
+    if ctx.account.is_none() {
+        return Ok(sign_in_required(&ctx));
+    }
+    Ok(render(&AccountTemplate {
+        page: Page::new(&state, &ctx, "cxc-account-title"),
+        errors: FieldErrors::default(),
+        saved: q.saved.is_some(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let Some(account) = &ctx.account else {
+        return Ok(sign_in_required(&ctx));
+    };
+    let page = Page::new(&state, &ctx, "cxc-account-title");
+    let mut errors = FieldErrors::default();
+    if account.has_password {
+        if !state
+            .login_limits
+            .attempt(&Username::key_of(&account.username), ctx.client_ip)
+        {
+            return Err(AppError::RateLimited);
+        }
+        let hash = accounts::password_hash(&state.db, account.id).await?;
+        if !verify_password(form.current_password.clone(), hash).await? {
+            errors.add(&page, "current_password", "cxc-error-password-wrong");
+        }
+    }
+    let password = Password::parse(&form.password)
+        .map_err(|e| errors.add(&page, "password", e.0))
+        .ok();
+    if form.password != form.password_confirm {
+        errors.add(&page, "password_confirm", "cxc-error-password-mismatch");
+    }
+    match password {
+        Some(password) if errors.is_empty() => {
+            let hash = hash_password(password.expose().to_owned()).await?;
+            accounts::set_password(&state.db, account.id, &hash, ctx.session_hash.as_deref())
+                .await?;
+            Ok(Redirect::to("/account?saved=1").into_response())
+        }
+        _ => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&AccountTemplate {
+                page,
+                errors,
+                saved: false,
+            })?,
+        )
+            .into_response()),
+    }
+}
+
+async fn wikimedia_start(
+    State(state): State<AppState>,
+    Query(q): Query<ReturnQuery>,
+) -> Result<Response, AppError> {
+    let oauth = state
+        .oauth
+        .as_ref()
+        .ok_or(AppError::Forbidden("cxc-error-oauth-not-configured"))?;
+    let authorization = oauth.authorize()?;
+    accounts::save_oauth_login(
+        &state.db,
+        &authorization.state,
+        &authorization.pkce_verifier,
+        &safe_return(q.return_to.as_deref()),
+        now() + OAUTH_LOGIN_SECONDS,
+    )
+    .await?;
+    Ok(Redirect::to(&authorization.url).into_response())
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+async fn wikimedia_callback(
+    State(state): State<AppState>,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, AppError> {
+    let oauth = state
+        .oauth
+        .as_ref()
+        .ok_or(AppError::Forbidden("cxc-error-oauth-not-configured"))?;
+    let pending = match q.state.as_deref() {
+        Some(s) => accounts::take_oauth_login(&state.db, s).await?,
+        None => None,
+    };
+    let Some((verifier, return_to)) = pending else {
+        return Err(AppError::Forbidden("cxc-error-oauth-state"));
+    };
+    // The person declined, or the provider failed: no code comes back.
+    let code = q
+        .code
+        .ok_or(AppError::Forbidden("cxc-error-oauth-failed"))?;
+    let identity = oauth.finish(code, verifier).await?;
+    if identity.blocked {
+        return Err(AppError::Forbidden("cxc-error-oauth-blocked"));
+    }
+    let username = Username::parse(&identity.username)
+        .map_err(|_| AppError::Forbidden("cxc-error-oauth-failed"))?;
+    let account = wikimedia_account(&state, &identity.sub, &username).await?;
+    signed_in(&state, &account, &return_to).await
+}
+
+/// The account of a Wikimedia identity: found by its `sub` (following a rename), or an
+/// imported profile with that username that nobody has claimed yet, or a new account. When a
+/// local account already holds the name, the new one gets a number, so nobody is locked out.
+async fn wikimedia_account(
+    state: &AppState,
+    sub: &str,
+    username: &Username,
+) -> Result<Account, AppError> {
+    if let Some(mut account) = accounts::by_wikimedia_sub(&state.db, sub).await? {
+        if account.username != username.as_str()
+            && accounts::link_wikimedia(&state.db, account.id, sub, username)
+                .await
+                .is_ok()
+        {
+            account.username = username.to_string();
+        }
+        return Ok(account);
+    }
+    let unclaimed = accounts::by_username(&state.db, username.as_str())
+        .await?
+        .filter(|a| a.wikimedia_sub.is_none() && !a.has_password);
+    if let Some(account) = unclaimed {
+        accounts::link_wikimedia(&state.db, account.id, sub, username).await?;
+        return Ok(Account {
+            wikimedia_sub: Some(sub.to_owned()),
+            ..account
+        });
+    }
+    let mut candidate = username.clone();
+    for n in 2..=20 {
+        let created = accounts::create(
+            &state.db,
+            NewAccount {
+                username: &candidate,
+                password_hash: None,
+                is_admin: false,
+                wikimedia_sub: Some(sub),
+            },
+        )
+        .await;
+        match created {
+            Err(AppError::Conflict(_)) => {
+                candidate = Username::parse(&format!("{username} ({n})"))
+                    .map_err(|_| AppError::Conflict("cxc-error-username-taken"))?;
+            }
+            other => return other,
+        }
+    }
+    Err(AppError::Conflict("cxc-error-username-taken"))
+}
+
+#[derive(Deserialize)]
+struct LanguageQuery {
+    uselang: Option<String>,
+    #[serde(rename = "return")]
+    return_to: Option<String>,
+}
+
+/// The language selector: remembers the choice in a cookie and goes back where the person was.
+async fn choose_language(
+    State(state): State<AppState>,
+    Query(q): Query<LanguageQuery>,
+) -> Response {
+    let to = safe_return(q.return_to.as_deref());
+    match q.uselang.as_deref().and_then(|l| state.i18n.shipped_for(l)) {
+        Some(lang) => {
+            let cookie = set_cookie(
+                LANGUAGE_COOKIE,
+                lang,
+                Some(LANGUAGE_COOKIE_SECONDS),
+                state.config.secure_cookies(),
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
+        }
+        None => Redirect::to(&to).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns_stay_on_this_site() {
+        assert_eq!(safe_return(Some("/about?x=1")), "/about?x=1");
+        assert_eq!(safe_return(Some("//evil.example")), "/");
+        assert_eq!(safe_return(Some("/\\evil.example")), "/");
+        assert_eq!(safe_return(Some("https://evil.example")), "/");
+        assert_eq!(safe_return(None), "/");
+    }
+}

@@ -1,0 +1,243 @@
+//! What the server knows about a request before any handler runs: the interface language, the
+//! signed-in account (session cookie or API token), the CSRF token. It also refuses forged form
+//! posts, and renders errors in the caller's language as a page or a problem document.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::auth::{random_secret, secret_hash};
+use crate::db::accounts::{self, Account};
+use crate::error::{AppError, ErrorReport};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "cxc_session";
+pub const LANGUAGE_COOKIE: &str = "cxc_lang";
+pub const CSRF_COOKIE: &str = "cxc_csrf";
+pub const CSRF_FIELD: &str = "csrf_token";
+/// Forms are small; a larger body on a form route is refused before it is read.
+const FORM_BODY_LIMIT: usize = 1 << 20;
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub lang: &'static str,
+    pub account: Option<Account>,
+    /// The hash of the session id, when signed in through a session cookie.
+    pub session_hash: Option<String>,
+    pub csrf: String,
+    pub client_ip: IpAddr,
+    /// Path and query, for coming back after choosing a language or signing in.
+    pub path: String,
+    pub is_api: bool,
+}
+
+impl RequestContext {
+    pub fn require_account(&self) -> Result<&Account, AppError> {
+        self.account.as_ref().ok_or(AppError::Unauthorized)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing")))
+    }
+}
+
+/// The value of one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly and SameSite=Lax always, Secure on https sites.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).expect("cookie values are URL-safe")
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let is_api = req.uri().path().starts_with("/api/");
+    let uselang = query_param(req.uri().query(), "uselang");
+    let lang = state.i18n.negotiate(
+        uselang.as_deref(),
+        cookie(headers, LANGUAGE_COOKIE),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let existing_csrf = cookie(headers, CSRF_COOKIE)
+        .filter(|v| v.len() == 43)
+        .map(str::to_owned);
+    let new_csrf = existing_csrf.is_none().then(random_secret);
+    let csrf = existing_csrf
+        .clone()
+        .or_else(|| new_csrf.clone())
+        .unwrap_or_default();
+    let client_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+
+    let mut ctx = RequestContext {
+        lang,
+        account: None,
+        session_hash: None,
+        csrf,
+        client_ip,
+        path,
+        is_api,
+    };
+    let response = match authenticate_and_check(&state, &mut ctx, existing_csrf, req).await {
+        Ok(mut req) => {
+            req.extensions_mut().insert(ctx.clone());
+            next.run(req).await
+        }
+        Err(err) => err.into_response(),
+    };
+    finish(&state, &ctx, new_csrf, response)
+}
+
+/// Finds who is calling and, for unsafe methods, that the request really comes from them.
+async fn authenticate_and_check(
+    state: &AppState,
+    ctx: &mut RequestContext,
+    csrf_cookie: Option<String>,
+    req: Request,
+) -> Result<Request, AppError> {
+    let headers = req.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(token) = bearer.filter(|_| ctx.is_api) {
+        ctx.account = accounts::by_token(&state.db, &secret_hash(token)).await?;
+        if ctx.account.is_none() {
+            return Err(AppError::Unauthorized);
+        }
+        // A token is not sent by browsers on their own, so it cannot be forged cross-site.
+        return Ok(req);
+    }
+    if let Some(session) = cookie(headers, SESSION_COOKIE) {
+        let hash = secret_hash(session);
+        ctx.account = accounts::by_session(&state.db, &hash).await?;
+        ctx.session_hash = ctx.account.as_ref().map(|_| hash);
+    }
+    if !is_unsafe(req.method()) {
+        return Ok(req);
+    }
+    check_origin(headers, &state.config.base_url)?;
+    if ctx.is_api {
+        // Cross-site forms cannot send JSON without a CORS preflight, which cxc never grants.
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        return if json { Ok(req) } else { Err(AppError::Csrf) };
+    }
+    let expected = csrf_cookie.ok_or(AppError::Csrf)?;
+    let from_header = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, FORM_BODY_LIMIT)
+        .await
+        .map_err(|_| AppError::BadRequest("cxc-error-body-too-large"))?;
+    let submitted = from_header.or_else(|| {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v)
+    });
+    match submitted {
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(AppError::Csrf),
+    }
+}
+
+/// Browsers say where a request comes from; a cross-site origin is refused outright.
+fn check_origin(headers: &HeaderMap, base_url: &str) -> Result<(), AppError> {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site == Some("cross-site") {
+        return Err(AppError::Csrf);
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) if origin != base_url && site != Some("same-origin") => Err(AppError::Csrf),
+        _ => Ok(()),
+    }
+}
+
+fn finish(
+    state: &AppState,
+    ctx: &RequestContext,
+    new_csrf: Option<String>,
+    mut response: Response,
+) -> Response {
+    if let Some(report) = response.extensions_mut().remove::<ErrorReport>() {
+        let mut rendered = if ctx.is_api {
+            super::api::problem(state, ctx.lang, &report)
+        } else {
+            super::page::error_page(state, ctx, &report)
+        };
+        // Keep what the handler set besides the body (WWW-Authenticate, Retry-After, cookies).
+        for (name, value) in response.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                rendered.headers_mut().append(name, value.clone());
+            }
+        }
+        *rendered.status_mut() = report.status;
+        response = rendered;
+    }
+    if let Some(token) = new_csrf {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &token, None, state.config.secure_cookies()),
+        );
+    }
+    response
+}

@@ -1,0 +1,137 @@
+//! The context every HTML page shares (language, account, CSRF token, assets), message lookup
+//! for templates, and the error page.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::context::RequestContext;
+use crate::db::accounts::Account;
+use crate::error::{AppError, ErrorReport};
+use crate::i18n::UiLanguage;
+use crate::state::AppState;
+
+pub struct Page {
+    pub lang: &'static str,
+    pub dir: &'static str,
+    pub title: String,
+    pub account: Option<Account>,
+    pub csrf: String,
+    pub css_url: String,
+    pub js_url: String,
+    pub icon_url: String,
+    pub languages: Vec<UiLanguage>,
+    /// The current address without `uselang`, where the language selector comes back to.
+    pub path: String,
+    pub signup_enabled: bool,
+    pub oauth_enabled: bool,
+    state: AppState,
+}
+
+impl Page {
+    pub fn new(state: &AppState, ctx: &RequestContext, title_key: &str) -> Page {
+        Page {
+            lang: ctx.lang,
+            dir: state.i18n.dir(ctx.lang),
+            title: state.i18n.text(ctx.lang, title_key, &[]),
+            account: ctx.account.clone(),
+            csrf: ctx.csrf.clone(),
+            css_url: state.assets.url("style.css"),
+            js_url: state.assets.url("app.js"),
+            icon_url: state.assets.url("icon.svg"),
+            languages: state.i18n.ui_languages().to_vec(),
+            path: without_uselang(&ctx.path),
+            signup_enabled: state.config.signup,
+            oauth_enabled: state.oauth.is_some(),
+            state: state.clone(),
+        }
+    }
+
+    /// A message in the page's language.
+    pub fn t(&self, key: &str) -> String {
+        self.state.i18n.text(self.lang, key, &[])
+    }
+
+    /// A message with one parameter.
+    pub fn t1(&self, key: &str, a: impl std::fmt::Display) -> String {
+        self.state.i18n.text(self.lang, key, &[&a.to_string()])
+    }
+}
+
+fn without_uselang(path: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.starts_with("uselang="))
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+/// Field errors of a form, translated, for re-rendering it.
+#[derive(Default)]
+pub struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, page: &Page, field: &str, key: &str) {
+        if self.get(field).is_none() {
+            self.0.push((field.to_owned(), page.t(key)));
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+pub fn render(template: &impl Template) -> Result<Html<String>, AppError> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    page: Page,
+    message: String,
+}
+
+pub fn error_page(state: &AppState, ctx: &RequestContext, report: &ErrorReport) -> Response {
+    let title_key = format!("cxc-problem-{}", report.code.replace('_', "-"));
+    let template = ErrorTemplate {
+        page: Page::new(state, ctx, &title_key),
+        message: state.i18n.text(ctx.lang, report.key, &[]),
+    };
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            report.code.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_uselang;
+
+    #[test]
+    fn the_return_path_drops_uselang() {
+        assert_eq!(without_uselang("/about?uselang=ar"), "/about");
+        assert_eq!(without_uselang("/p?q=x&uselang=ar&page=2"), "/p?q=x&page=2");
+        assert_eq!(without_uselang("/"), "/");
+    }
+}

@@ -1,0 +1,67 @@
+//! The public pages: home, about, privacy.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+
+use super::context::RequestContext;
+use super::page::{Page, render};
+use crate::db::accounts;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/about", get(about))
+        .route("/privacy", get(privacy))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTemplate {
+    page: Page,
+    members: i64,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Html<String>, AppError> {
+    render(&HomeTemplate {
+        page: Page::new(&state, &ctx, "cxc-site-name"),
+        members: accounts::count(&state.db).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "about.html")]
+struct AboutTemplate {
+    page: Page,
+}
+
+async fn about(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Html<String>, AppError> {
+    render(&AboutTemplate {
+        page: Page::new(&state, &ctx, "cxc-about-title"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyTemplate {
+    page: Page,
+}
+
+async fn privacy(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Html<String>, AppError> {
+    render(&PrivacyTemplate {
+        page: Page::new(&state, &ctx, "cxc-privacy-title"),
+    })
+}

@@ -1,0 +1,306 @@
+//! Translations. Messages are Banana JSON files under `i18n/` (translatewiki.net's format),
+//! embedded in the binary; language names and writing directions come from Wikimedia's
+//! language-data, vendored under `data/`.
+
+pub mod banana;
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use icu_locale_core::Locale;
+use icu_plurals::PluralRules;
+
+use banana::Node;
+
+/// The languages the interface ships in, with their message files.
+const SHIPPED: &[(&str, &str)] = &[
+    ("en", include_str!("../../../../i18n/en.json")),
+    ("ar", include_str!("../../../../i18n/ar.json")),
+    ("es", include_str!("../../../../i18n/es.json")),
+    ("fr", include_str!("../../../../i18n/fr.json")),
+    ("pt-br", include_str!("../../../../i18n/pt-br.json")),
+];
+
+const LANGUAGE_DATA: &str = include_str!("../../data/language-data.json");
+
+/// MediaWiki's fallbacks for the languages where dropping a subtag is not enough.
+const FALLBACKS: &[(&str, &[&str])] = &[
+    ("pt", &["pt-br"]),
+    ("pt-br", &["pt"]),
+    ("arz", &["ar"]),
+    ("ary", &["ar"]),
+    ("aeb", &["ar"]),
+    ("apc", &["ar"]),
+    ("gl", &["pt"]),
+    ("ast", &["es"]),
+    ("an", &["es"]),
+    ("oc", &["fr"]),
+    ("br", &["fr"]),
+    ("wa", &["fr"]),
+];
+
+pub const DEFAULT_LANGUAGE: &str = "en";
+
+struct Catalog {
+    messages: HashMap<String, Vec<Node>>,
+    rules: PluralRules,
+}
+
+#[derive(Debug, Clone)]
+pub struct UiLanguage {
+    pub code: &'static str,
+    pub autonym: String,
+}
+
+struct LanguageInfo {
+    autonym: String,
+    rtl: bool,
+}
+
+pub struct I18n {
+    catalogs: HashMap<&'static str, Catalog>,
+    ui: Vec<UiLanguage>,
+    languages: HashMap<String, LanguageInfo>,
+}
+
+impl I18n {
+    pub fn load() -> anyhow::Result<Self> {
+        let languages = parse_language_data(LANGUAGE_DATA)?;
+        let mut catalogs = HashMap::new();
+        let mut ui = Vec::new();
+        for (code, json) in SHIPPED {
+            let raw: HashMap<String, serde_json::Value> = serde_json::from_str(json)
+                .with_context(|| format!("i18n/{code}.json is not valid JSON"))?;
+            let messages = raw
+                .into_iter()
+                .filter(|(key, _)| key != "@metadata")
+                .filter_map(|(key, value)| Some((key, banana::parse(value.as_str()?))))
+                .collect();
+            let locale: Locale = code.parse()?;
+            let rules = PluralRules::try_new_cardinal(locale.into())
+                .with_context(|| format!("no plural rules for {code}"))?;
+            catalogs.insert(*code, Catalog { messages, rules });
+            let autonym = languages
+                .get(*code)
+                .map(|l| l.autonym.clone())
+                .with_context(|| format!("language-data has no autonym for {code}"))?;
+            ui.push(UiLanguage { code, autonym });
+        }
+        ui.sort_by(|a, b| a.code.cmp(b.code));
+        Ok(I18n {
+            catalogs,
+            ui,
+            languages,
+        })
+    }
+
+    /// The languages the interface can be shown in, for the language selector.
+    pub fn ui_languages(&self) -> &[UiLanguage] {
+        &self.ui
+    }
+
+    /// Picks the interface language: `?uselang=`, then the cookie the language selector sets,
+    /// then the browser's Accept-Language, then English. Each candidate may be served through its
+    /// fallback chain (`pt-PT` is served in `pt-br`, `es-MX` in `es`).
+    pub fn negotiate(
+        &self,
+        uselang: Option<&str>,
+        cookie: Option<&str>,
+        accept_language: Option<&str>,
+    ) -> &'static str {
+        let explicit = [uselang, cookie].into_iter().flatten().map(str::to_owned);
+        explicit
+            .chain(
+                accept_language
+                    .map(parse_accept_language)
+                    .unwrap_or_default(),
+            )
+            .find_map(|tag| self.shipped_for(&tag))
+            .unwrap_or(DEFAULT_LANGUAGE)
+    }
+
+    /// The shipped language that serves `tag`, if any. English is not a fallback here: a
+    /// browser asking for German and then French should get French.
+    pub fn shipped_for(&self, tag: &str) -> Option<&'static str> {
+        let mut chain = fallback_chain(tag);
+        if !chain[0].starts_with(DEFAULT_LANGUAGE) {
+            chain.pop();
+        }
+        chain
+            .into_iter()
+            .find_map(|code| self.catalogs.get_key_value(code.as_str()).map(|(k, _)| *k))
+    }
+
+    /// The message `key` in `lang`, or in the first language of its fallback chain that has it.
+    /// A missing key shows as `⧼key⧽`, as MediaWiki does, so it is noticed rather than hidden.
+    pub fn text(&self, lang: &str, key: &str, args: &[&str]) -> String {
+        let found = fallback_chain(lang).into_iter().find_map(|code| {
+            let catalog = self.catalogs.get(code.as_str())?;
+            Some((catalog.messages.get(key)?, &catalog.rules))
+        });
+        match found {
+            Some((nodes, rules)) => {
+                let mut out = String::new();
+                banana::render(nodes, args, rules, &mut out);
+                out
+            }
+            None => format!("⧼{key}⧽"),
+        }
+    }
+
+    /// Whether a language is written right to left (from the script language-data gives it).
+    pub fn is_rtl(&self, code: &str) -> bool {
+        fallback_chain(code)
+            .iter()
+            .find_map(|c| self.languages.get(c))
+            .is_some_and(|l| l.rtl)
+    }
+
+    /// The language's name in itself ("العربية" for `ar`).
+    pub fn autonym(&self, code: &str) -> Option<&str> {
+        self.languages.get(code).map(|l| l.autonym.as_str())
+    }
+
+    pub fn dir(&self, code: &str) -> &'static str {
+        if self.is_rtl(code) { "rtl" } else { "ltr" }
+    }
+
+    #[cfg(test)]
+    fn keys(&self, code: &str) -> Vec<&str> {
+        self.catalogs[code]
+            .messages
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// `code`, then MediaWiki's explicit fallbacks, then the code without its last subtags, then
+/// English: `de-at` → `de` → `en`; `pt` → `pt-br` → `en`.
+pub fn fallback_chain(code: &str) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::new();
+    let mut push = |c: &str| {
+        if !chain.iter().any(|x| x == c) {
+            chain.push(c.to_owned());
+        }
+    };
+    let code = code.trim().to_ascii_lowercase().replace('_', "-");
+    let mut current = code.as_str();
+    loop {
+        push(current);
+        if let Some((_, more)) = FALLBACKS.iter().find(|(c, _)| *c == current) {
+            more.iter().for_each(|c| push(c));
+        }
+        match current.rsplit_once('-') {
+            Some((shorter, _)) => current = shorter,
+            None => break,
+        }
+    }
+    push(DEFAULT_LANGUAGE);
+    chain
+}
+
+/// Language tags of an Accept-Language header, best first (`fr-CH, fr;q=0.9, *;q=0.5`).
+fn parse_accept_language(header: &str) -> Vec<String> {
+    let mut tags: Vec<(f32, usize, String)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let q = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && tag != "*" && q > 0.0).then(|| (q, i, tag.to_owned()))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.into_iter().map(|(_, _, tag)| tag).collect()
+}
+
+fn parse_language_data(json: &str) -> anyhow::Result<HashMap<String, LanguageInfo>> {
+    #[derive(serde::Deserialize)]
+    struct Data {
+        languages: HashMap<String, Vec<serde_json::Value>>,
+        rtlscripts: Vec<String>,
+    }
+    let data: Data = serde_json::from_str(json).context("language-data.json")?;
+    let entry = |code: &str| -> Option<LanguageInfo> {
+        let mut fields = data.languages.get(code)?;
+        // A one-element entry redirects to another code (`sr` → `sr-cyrl`).
+        if fields.len() == 1 {
+            fields = data.languages.get(fields[0].as_str()?)?;
+        }
+        let script = fields.first()?.as_str()?;
+        Some(LanguageInfo {
+            autonym: fields.get(2)?.as_str()?.to_owned(),
+            rtl: data.rtlscripts.iter().any(|s| s == script),
+        })
+    };
+    Ok(data
+        .languages
+        .keys()
+        .filter_map(|code| Some((code.clone(), entry(code)?)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::LazyLock;
+
+    static I18N: LazyLock<I18n> = LazyLock::new(|| I18n::load().unwrap());
+
+    #[test]
+    fn fallback_chains_follow_mediawiki() {
+        assert_eq!(fallback_chain("de-AT"), ["de-at", "de", "en"]);
+        assert_eq!(fallback_chain("pt"), ["pt", "pt-br", "en"]);
+        assert_eq!(fallback_chain("pt-br"), ["pt-br", "pt", "en"]);
+        assert_eq!(fallback_chain("arz"), ["arz", "ar", "en"]);
+    }
+
+    #[test]
+    fn negotiation_order_is_uselang_cookie_header() {
+        let i = &*I18N;
+        assert_eq!(i.negotiate(Some("fr"), Some("es"), Some("ar")), "fr");
+        assert_eq!(i.negotiate(None, Some("es"), Some("ar")), "es");
+        assert_eq!(
+            i.negotiate(None, None, Some("de-CH, ar;q=0.8, fr;q=0.9")),
+            "fr"
+        );
+        assert_eq!(i.negotiate(Some("zz"), None, Some("pt-PT")), "pt-br");
+        assert_eq!(i.negotiate(None, None, Some("es-MX,es;q=0.9")), "es");
+        assert_eq!(i.negotiate(None, None, None), "en");
+    }
+
+    #[test]
+    fn directions_come_from_the_script() {
+        let i = &*I18N;
+        for rtl in ["ar", "he", "fa", "ur", "dv", "yi", "ckb", "arz"] {
+            assert_eq!(i.dir(rtl), "rtl", "{rtl}");
+        }
+        for ltr in ["en", "fr", "pt-br", "zh", "hi", "sr"] {
+            assert_eq!(i.dir(ltr), "ltr", "{ltr}");
+        }
+        assert_eq!(i.autonym("ar"), Some("العربية"));
+        assert_eq!(i.autonym("pt-br"), Some("português do Brasil"));
+    }
+
+    #[test]
+    fn missing_messages_fall_back_then_show_their_key() {
+        let i = &*I18N;
+        assert_eq!(
+            i.text("de", "cxc-nav-home", &[]),
+            i.text("en", "cxc-nav-home", &[])
+        );
+        assert_eq!(i.text("en", "cxc-no-such-key", &[]), "⧼cxc-no-such-key⧽");
+    }
+
+    #[test]
+    fn every_shipped_catalog_is_loaded() {
+        let i = &*I18N;
+        assert_eq!(i.ui_languages().len(), SHIPPED.len());
+        assert!(i.keys("en").len() > 50);
+    }
+}

@@ -1,0 +1,15 @@
+//! The `cxc` server: command line, HTTP, database and translations around the `cxc-core` domain.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod i18n;
+pub mod oauth;
+pub mod state;
+
+pub use config::Config;
+pub use state::AppState;

@@ -1,0 +1,204 @@
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use cxc::cli::{Cli, Command, LogFormat, TokenCommand, UserCommand, describe_database};
+use cxc::db::{Db, accounts};
+use cxc::{AppState, auth, demo, http};
+use cxc_core::{Password, Username};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => LogFormat::Text,
+    };
+    init_logging(format);
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => {
+            Db::open(&db.database).await?;
+            println!(
+                "The database schema is up to date ({}).",
+                describe_database(&db.database)
+            );
+            Ok(())
+        }
+        Command::User(command) => user(command).await,
+        Command::Token(command) => token(command).await,
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("CXC_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn serve(args: cxc::cli::ServeArgs) -> anyhow::Result<()> {
+    let config = args.config();
+    let db = Db::open(&config.database).await.with_context(|| {
+        format!(
+            "cannot open the database ({})",
+            describe_database(&config.database)
+        )
+    })?;
+    if config.demo {
+        demo::fill_if_empty(&db).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let url = format!("{}/", config.base_url);
+    let state = AppState::new(db, config)?;
+    tracing::info!(
+        database = state.db.engine().name(),
+        "cxc {} started",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("cxc is running. Open {url} in your browser (Ctrl-C to stop).");
+    http::serve(state, listener, http::shutdown_signal()).await
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("Password (input is shown; prefer piping it in):");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            name,
+            admin,
+            password_stdin,
+            db,
+        } => {
+            let username = Username::parse(&name)
+                .map_err(|e| anyhow::anyhow!(e.0))
+                .with_context(|| format!("{name:?} cannot be a username"))?;
+            let hash = if password_stdin {
+                let password = Password::parse(&read_password()?).map_err(|e| {
+                    anyhow::anyhow!("{} (at least {} characters)", e.0, Password::MIN_CHARS)
+                })?;
+                Some(auth::hash_password(password.expose().to_owned()).await?)
+            } else {
+                None
+            };
+            let db = Db::open(&db.database).await?;
+            let account = accounts::create(
+                &db,
+                accounts::NewAccount {
+                    username: &username,
+                    password_hash: hash.as_deref(),
+                    is_admin: admin,
+                    wikimedia_sub: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create {username}: {e}"))?;
+            let role = if admin { "administrator" } else { "member" };
+            println!("Created {} ({role}, id {}).", account.username, account.id);
+            if hash.is_none() {
+                println!(
+                    "It has no password yet: it can sign in once its owner claims it through Wikimedia."
+                );
+            }
+            Ok(())
+        }
+        UserCommand::List { db } => {
+            let db = Db::open(&db.database).await?;
+            for a in accounts::list(&db).await? {
+                let mut notes = Vec::new();
+                if a.is_admin {
+                    notes.push("admin");
+                }
+                if a.wikimedia_sub.is_some() {
+                    notes.push("wikimedia");
+                }
+                if a.has_password {
+                    notes.push("password");
+                }
+                println!("{}\t{}\t{}", a.id, a.username, notes.join(","));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create { name, label, db } => {
+            let db = Db::open(&db.database).await?;
+            let Some(account) = accounts::by_username(&db, &name).await? else {
+                bail!("no account is called {name:?} (see `cxc user list`)");
+            };
+            let token = auth::new_api_token();
+            let id =
+                accounts::create_token(&db, account.id, &label, &auth::secret_hash(&token)).await?;
+            println!(
+                "Token {id} for {} created. It is shown only now; send it as `Authorization: Bearer TOKEN`:",
+                account.username
+            );
+            println!("{token}");
+            Ok(())
+        }
+        TokenCommand::List { name, db } => {
+            let db = Db::open(&db.database).await?;
+            let account_id = match name {
+                Some(name) => match accounts::by_username(&db, &name).await? {
+                    Some(a) => Some(a.id),
+                    None => bail!("no account is called {name:?}"),
+                },
+                None => None,
+            };
+            for t in accounts::list_tokens(&db, account_id).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let used = t.last_used_at.map_or_else(
+                    || "never used".to_owned(),
+                    |u| format!("last used {}", format_time(u)),
+                );
+                println!(
+                    "{}\t{}\t{}\t{state}\tcreated {}\t{used}",
+                    t.id,
+                    t.username,
+                    t.label,
+                    format_time(t.created_at)
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id, db } => {
+            let db = Db::open(&db.database).await?;
+            if !accounts::revoke_token(&db, id).await? {
+                bail!("no active token has id {id} (see `cxc token list`)");
+            }
+            println!("Token {id} revoked.");
+            Ok(())
+        }
+    }
+}
+
+fn format_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}

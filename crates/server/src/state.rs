@@ -1,0 +1,87 @@
+//! What every request handler can reach.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::assets::Assets;
+use crate::i18n::I18n;
+use crate::oauth::WikimediaOAuth;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub i18n: I18n,
+    pub config: Config,
+    pub login_limits: LoginLimits,
+    pub assets: Assets,
+    pub metrics: PrometheusHandle,
+    pub oauth: Option<WikimediaOAuth>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
+        let oauth = config
+            .oauth
+            .as_ref()
+            .map(|o| WikimediaOAuth::new(o.clone(), &config.base_url))
+            .transpose()?;
+        Ok(AppState(Arc::new(Inner {
+            db,
+            i18n: I18n::load()?,
+            login_limits: LoginLimits::new(),
+            assets: Assets::load(),
+            metrics: crate::http::metrics::handle(),
+            oauth,
+            config,
+        })))
+    }
+}
+
+/// Sign-in attempts allowed per account and per address, against password guessing. Kept in
+/// memory: each instance limits on its own, which still bounds guessing to a few per minute.
+pub struct LoginLimits {
+    per_account: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl LoginLimits {
+    pub const PER_ACCOUNT_PER_MINUTE: u32 = 5;
+    pub const PER_ADDRESS_PER_MINUTE: u32 = 20;
+
+    fn new() -> Self {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).expect("quota is positive"));
+        LoginLimits {
+            per_account: RateLimiter::keyed(quota(Self::PER_ACCOUNT_PER_MINUTE)),
+            per_address: RateLimiter::keyed(quota(Self::PER_ADDRESS_PER_MINUTE)),
+        }
+    }
+
+    /// Counts an attempt; false when either limit is reached.
+    pub fn attempt(&self, account_key: &str, address: IpAddr) -> bool {
+        let address_ok = self.per_address.check_key(&address).is_ok();
+        let account_ok = self.per_account.check_key(&account_key.to_owned()).is_ok();
+        address_ok && account_ok
+    }
+
+    /// Forgets keys whose limits have recovered, so memory stays bounded.
+    pub fn forget_recovered(&self) {
+        self.per_account.retain_recent();
+        self.per_address.retain_recent();
+    }
+}

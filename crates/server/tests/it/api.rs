@@ -1,0 +1,147 @@
+//! The JSON API skeleton: problem documents, credentials, the OpenAPI document.
+
+use crate::common::TestApp;
+use cxc::auth::{new_api_token, secret_hash};
+use cxc::db::accounts::{self, NewAccount};
+use cxc_core::Username;
+
+async fn account_with_token(app: &TestApp, name: &str, admin: bool) -> String {
+    let username = Username::parse(name).unwrap();
+    let account = accounts::create(
+        &app.state.db,
+        NewAccount {
+            username: &username,
+            password_hash: None,
+            is_admin: admin,
+            wikimedia_sub: None,
+        },
+    )
+    .await
+    .unwrap();
+    let token = new_api_token();
+    accounts::create_token(&app.state.db, account.id, "test", &secret_hash(&token))
+        .await
+        .unwrap();
+    token
+}
+
+#[tokio::test]
+async fn me_without_credentials_is_a_translated_problem() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/me?uselang=ar").await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert!(response.headers().contains_key("www-authenticate"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "unauthorized");
+    assert_eq!(body["status"], 401);
+    assert_eq!(
+        body["detail"],
+        app.state.i18n.text("ar", "cxc-error-unauthorized", &[])
+    );
+    assert_ne!(
+        body["detail"],
+        app.state.i18n.text("en", "cxc-error-unauthorized", &[])
+    );
+}
+
+#[tokio::test]
+async fn me_with_a_bearer_token() {
+    let app = TestApp::spawn().await;
+    let token = account_with_token(&app, "Admin Person", true).await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["username"], "Admin Person");
+    assert_eq!(body["roles"], serde_json::json!(["member", "admin"]));
+
+    let response = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("cxc_not-a-real-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn revoked_tokens_stop_working() {
+    let app = TestApp::spawn().await;
+    let token = account_with_token(&app, "Someone", false).await;
+    let listed = accounts::list_tokens(&app.state.db, None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        accounts::revoke_token(&app.state.db, listed[0].id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !accounts::revoke_token(&app.state.db, listed[0].id)
+            .await
+            .unwrap()
+    );
+    let response = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn unknown_api_routes_are_problems_too() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/nothing-here").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+}
+
+#[tokio::test]
+async fn api_writes_with_a_session_cookie_must_be_json() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Cookie User", "a long enough password").await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/me"))
+        .form(&[("a", "b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "csrf_failed");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_routes() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let me = &doc["paths"]["/api/v1/me"]["get"];
+    assert!(me["responses"]["200"].is_object());
+    assert!(me["responses"]["401"]["content"]["application/problem+json"].is_object());
+    assert!(doc["paths"]["/healthz"]["get"].is_object());
+    assert!(doc["components"]["securitySchemes"]["token"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}

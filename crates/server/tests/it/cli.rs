@@ -1,0 +1,232 @@
+//! The `cxc` command line, run as a real process, alongside a running server on the same
+//! database.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::TestApp;
+
+fn cxc(args: &[&str], database: &str, stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .args(args)
+        .env("CXC_DATABASE_URL", database)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cxc");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("cxc finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn user_add_and_token_create_work_beside_a_running_server() {
+    let app = TestApp::spawn().await;
+    let db = app.db.url.clone();
+    let out = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || {
+            cxc(
+                &["user", "add", "Ops Admin", "--admin", "--password-stdin"],
+                &db,
+                Some("a strong admin password\n"),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || {
+            cxc(
+                &["token", "create", "ops_admin", "--label", "deploy"],
+                &db,
+                None,
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    let token = text.lines().last().unwrap().trim().to_owned();
+    assert!(token.starts_with("cxc_"));
+
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "Ops Admin");
+    assert_eq!(me["roles"], serde_json::json!(["member", "admin"]));
+
+    // Only the hash is stored.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, vec![cxc::auth::secret_hash(&token)]);
+
+    // The password given on standard input signs in on the web.
+    let csrf = app.csrf_token("/login").await;
+    let response = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "Ops Admin"),
+                ("password", "a strong admin password"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+
+    let (list, revoke, list_after) = tokio::task::spawn_blocking(move || {
+        let list = cxc(&["token", "list"], &db, None);
+        let id = stdout(&list).split('\t').next().unwrap().to_owned();
+        let revoke = cxc(&["token", "revoke", &id], &db, None);
+        let after = cxc(&["token", "list", "Ops Admin"], &db, None);
+        (list, revoke, after)
+    })
+    .await
+    .unwrap();
+    assert!(stdout(&list).contains("deploy\tactive"));
+    assert!(revoke.status.success());
+    assert!(stdout(&list_after).contains("deploy\trevoked"));
+    let status = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn bad_input_on_the_command_line_says_what_is_wrong() {
+    let db = crate::common::TestDb::new().await;
+    let url = db.url.clone();
+    let (short, unknown, duplicate) = tokio::task::spawn_blocking(move || {
+        let short = cxc(
+            &["user", "add", "Ana", "--password-stdin"],
+            &url,
+            Some("short\n"),
+        );
+        let unknown = cxc(&["token", "create", "nobody"], &url, None);
+        cxc(&["user", "add", "Ana"], &url, None);
+        let duplicate = cxc(&["user", "add", "ana"], &url, None);
+        (short, unknown, duplicate)
+    })
+    .await
+    .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nobody"));
+    assert!(!duplicate.status.success());
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    for word in ["serve", "user", "token", "Capacity Exchange"] {
+        assert!(text.contains(word), "{word}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    for flag in [
+        "--listen",
+        "--database",
+        "--demo",
+        "--base-url",
+        "--log-format",
+        "CXC_DATABASE_URL",
+    ] {
+        assert!(text.contains(flag), "{flag}");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_prints_the_url_and_stops_cleanly_on_sigterm() {
+    let db = crate::common::TestDb::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .args(["serve", "--demo", "--listen", &listen])
+        .env("CXC_DATABASE_URL", &db.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut healthy = false;
+    for _ in 0..100 {
+        if let Ok(r) = reqwest::get(format!("http://{listen}/healthz")).await {
+            healthy = r.status() == 200;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the server answers");
+    let home = reqwest::get(format!("http://{listen}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("people have joined"),
+        "the demo community is there"
+    );
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("stops within 10 s")
+        .unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    let printed = stdout(&out);
+    assert!(printed.contains(&format!("http://{listen}/")), "{printed}");
+}

@@ -1,0 +1,229 @@
+//! Starting a real server on a free port, with a fresh database of the engine under test.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use cxc::db::Db;
+use cxc::{AppState, Config};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+pub const POSTGRES_ENV: &str = "CXC_TEST_POSTGRES_URL";
+
+/// A fresh database for one test: a SQLite file in a temporary folder, or a new PostgreSQL
+/// database dropped when the test ends.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(server) => Self::postgres(&server).await,
+            Err(_) => Self::sqlite(),
+        }
+    }
+
+    fn none() -> TestDb {
+        TestDb {
+            url: String::new(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = dir.path().join("cxc.sqlite3").display().to_string();
+        TestDb {
+            url,
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    pub async fn postgres(server: &str) -> TestDb {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "cxc_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            rand_suffix()
+        );
+        let mut conn = sqlx::PgConnection::connect(server)
+            .await
+            .expect("the PostgreSQL server in CXC_TEST_POSTGRES_URL answers");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+        TestDb {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            postgres: Some((server.to_owned(), name)),
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async code: use a runtime of its own on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&server).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub db: TestDb,
+    pub state: AppState,
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_on(TestDb::new().await, configure).await
+    }
+
+    pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let addr = listener.local_addr().expect("local address");
+        let mut config = Config::new(db.url.clone(), addr);
+        configure(&mut config);
+        let database = Db::open(&config.database)
+            .await
+            .expect("open the test database");
+        let state = AppState::new(database, config).expect("application state");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(cxc::http::serve(state.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            addr,
+            db,
+            state,
+            client: browser(),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// The address of a path on the test server (which may be configured with another base URL).
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// The CSRF token a form page carries, for posting it as a browser would.
+    pub async fn csrf_token(&self, form_path: &str) -> String {
+        let html = self.get(form_path).await.text().await.expect("form page");
+        hidden_value(&html, "csrf_token").expect("the form carries a CSRF token")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Creates an account through the sign-up form and stays signed in as it.
+    pub async fn sign_up(&self, username: &str, password: &str) {
+        let token = self.csrf_token("/signup").await;
+        let response = self
+            .post_form(
+                "/signup",
+                &[
+                    ("csrf_token", &token),
+                    ("username", username),
+                    ("password", password),
+                    ("password_confirm", password),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "sign-up of {username} succeeds");
+    }
+
+    /// Stops the server as SIGTERM would, waits until it has closed the database, and hands
+    /// the database back for another server.
+    pub async fn stop(mut self) -> TestDb {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+        std::mem::replace(&mut self.db, TestDb::none())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
+}
+
+/// The value of `<input … name="NAME" value="…">` in a page.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[start + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+pub fn engine() -> &'static str {
+    if std::env::var(POSTGRES_ENV).is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}

@@ -1,0 +1,219 @@
+//! Pages, languages, security headers, static assets, health and metrics.
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn healthz_reports_the_engine_and_version() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], crate::common::engine());
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn healthz_answers_503_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.state.db.close().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/about", "/no-such-page", "/api/v1/me", "/healthz"] {
+        let response = app.get(path).await;
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        assert!(h.contains_key("x-request-id"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_have_no_inline_script_and_are_compressed() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("<script src=\"/static/app."));
+    assert!(!html.contains("<script>") && !html.contains(" onclick="));
+    let raw = reqwest::Client::new()
+        .get(app.url("/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn home_about_and_privacy_render_with_the_layout() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/about", "/privacy"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"), "{path}");
+        assert!(
+            html.contains("href=\"/privacy\""),
+            "{path}: footer links the privacy page"
+        );
+        assert!(
+            html.contains("AGPL-3.0-or-later"),
+            "{path}: footer names the licence"
+        );
+        assert!(html.contains("href=\"/login\""), "{path}: sign-in link");
+        assert!(
+            html.contains(">العربية</option>"),
+            "{path}: selector shows autonyms"
+        );
+        assert!(!html.contains('⧼'), "{path}: a message key is missing");
+    }
+}
+
+#[tokio::test]
+async fn uselang_then_cookie_then_accept_language() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/?uselang=ar").await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(
+        html.contains("تسجيل الدخول") || html.contains("الدخول"),
+        "Arabic text"
+    );
+
+    let html = reqwest::Client::new()
+        .get(app.url("/about"))
+        .header("accept-language", "fr-CA,fr;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"fr\" dir=\"ltr\">"));
+
+    // The selector remembers a choice in a cookie, over the browser's preference.
+    let response = app.get("/language?uselang=pt-br&return=/about").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/about");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("cxc_lang=pt-br") && cookie.contains("HttpOnly"));
+    let html = app
+        .client
+        .get(app.url("/about"))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"pt-br\" dir=\"ltr\">"));
+    // … and ?uselang still wins over the cookie.
+    let html = app.get("/about?uselang=es").await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"es\""));
+}
+
+#[tokio::test]
+async fn the_language_selector_never_redirects_off_site() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/language?uselang=fr&return=//evil.example/").await;
+    assert_eq!(response.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_translated_404_page() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/nowhere?uselang=fr").await;
+    assert_eq!(response.status(), 404);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\""));
+    assert!(html.contains(&app.state.i18n.text("fr", "cxc-error-not-found", &[])));
+}
+
+#[tokio::test]
+async fn static_assets_are_hashed_cached_and_revalidated() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/").await.text().await.unwrap();
+    let start = html.find("/static/style.").unwrap();
+    let path = &html[start..start + html[start..].find('"').unwrap()];
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200);
+    let cache = response.headers()["cache-control"].to_str().unwrap();
+    assert!(cache.contains("max-age=31536000") && cache.contains("immutable"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let etag = response.headers()["etag"].clone();
+    let css = response.text().await.unwrap();
+    assert!(
+        css.contains("margin-inline"),
+        "logical properties for right-to-left layouts"
+    );
+    let again = app
+        .client
+        .get(app.url(path))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(app.get("/static/style.0000000000.css").await.status(), 404);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = TestApp::spawn().await;
+    app.get("/about").await;
+    app.get("/missing-page").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("http_requests_total{"), "{text}");
+    assert!(text.contains("route=\"/about\""));
+    assert!(text.contains("status=\"404\""));
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains("db_pool_connections{"));
+}
+
+#[tokio::test]
+async fn metrics_can_move_to_a_separate_listener() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = TestApp::spawn_with(|c| c.metrics_listen = Some(port)).await;
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    let text = reqwest::get(format!("http://{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("db_pool_connections"));
+}
+
+#[tokio::test]
+async fn shutdown_closes_the_database() {
+    let app = TestApp::spawn().await;
+    let state = app.state.clone();
+    let _db = app.stop().await;
+    assert!(state.db.pool().is_closed());
+}
