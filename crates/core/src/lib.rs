@@ -5,5 +5,11 @@
 //! the web layer can translate them.
 
 pub mod account;
+pub mod capacity;
+pub mod profile;
+pub mod taxonomy;
 
 pub use account::{Invalid, Password, Role, Username};
+pub use capacity::{CapacityEntry, Format, Method, Relation};
+pub use profile::{FieldError, LanguageLevel, Region, Visibility};
+pub use taxonomy::Taxonomy;

@@ -39,6 +39,26 @@ pub enum Command {
     Token(TokenCommand),
     /// Create or upgrade the database schema, then exit (serve does this by itself)
     Migrate(DatabaseArgs),
+    /// Import capacities, organizations and profiles from JSON Lines files (all or nothing)
+    Import {
+        /// Files in the interchange format, read in order (a record may refer only to records
+        /// before it)
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Do not show a progress bar
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Export capacities, organizations and profiles as JSON Lines (the format import reads)
+    Export {
+        /// Write to this file instead of standard output
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,51 +1,37 @@
-//! `--demo`: a small community so that a newcomer sees a living site.
+//! `--demo`: a small, realistic community (fictional people and groups) so that a newcomer
+//! sees a living site.
 
-use cxc_core::Username;
+use crate::interchange::{self, Source};
+use crate::state::AppState;
 
-use crate::db::{Db, accounts};
+const DEMO_COMMUNITY: &str = include_str!("../../../demo/community.jsonl");
 
-/// People of the demo community; no passwords, as for imported profiles.
-const DEMO_PEOPLE: &[&str] = &[
-    "Amara Okafor",
-    "Bruno Silva",
-    "Chidi Mensah",
-    "Farah Haddad",
-    "Hiroshi Tanaka",
-    "Joana Costa",
-    "Kwame Asante",
-    "Lina Rahman",
-    "Mateo López",
-    "Nadia Benali",
-    "Priya Sharma",
-    "Sofia Petrova",
-    "Tunde Adeyemi",
-    "Wanjiru Mwangi",
-    "Yara Haddad",
-    "Zeynep Çelik",
-    "سارة المصري",
-    "Олена Петренко",
-];
-
-/// Fills an empty database; a database that already has accounts is left as it is.
-pub async fn fill_if_empty(db: &Db) -> anyhow::Result<()> {
-    if accounts::count(db).await? > 0 {
-        tracing::info!("the database is not empty: demo content not added");
+/// Fills a database that has no profiles yet; one that has them is left as it is.
+pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
+    let profiles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles")
+        .fetch_one(state.db.pool())
+        .await?;
+    if profiles > 0 {
+        tracing::info!("the database already has profiles: demo content not added");
         return Ok(());
     }
-    for name in DEMO_PEOPLE {
-        let username = Username::parse(name).map_err(|e| anyhow::anyhow!(e.0))?;
-        accounts::create(
-            db,
-            accounts::NewAccount {
-                username: &username,
-                password_hash: None,
-                is_admin: false,
-                wikimedia_sub: None,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("demo account {name}: {e}"))?;
-    }
-    tracing::info!(people = DEMO_PEOPLE.len(), "demo community added");
+    let source: Source = (
+        "demo/community.jsonl".to_owned(),
+        Box::new(DEMO_COMMUNITY.as_bytes()),
+    );
+    let report = interchange::import(
+        &state.db,
+        &state.reference,
+        &state.i18n,
+        vec![source],
+        &|_| {},
+    )
+    .await?;
+    state.refresh_directory().await?;
+    tracing::info!(
+        people = report.profiles,
+        organizations = report.organizations,
+        "demo community added"
+    );
     Ok(())
 }

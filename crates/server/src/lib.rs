@@ -5,10 +5,13 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod interchange;
 pub mod oauth;
+pub mod reference;
 pub mod state;
 
 pub use config::Config;

@@ -27,6 +27,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(command) => user(command).await,
+        Command::Import { files, quiet, db } => import(files, quiet, db).await,
+        Command::Export { output, db } => export(output, db).await,
         Command::Token(command) => token(command).await,
     }
 }
@@ -50,14 +52,15 @@ async fn serve(args: cxc::cli::ServeArgs) -> anyhow::Result<()> {
             describe_database(&config.database)
         )
     })?;
-    if config.demo {
-        demo::fill_if_empty(&db).await?;
-    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("{}/", config.base_url);
-    let state = AppState::new(db, config)?;
+    let demo = config.demo;
+    let state = AppState::new(db, config).await?;
+    if demo {
+        demo::fill_if_empty(&state).await?;
+    }
     tracing::info!(
         database = state.db.engine().name(),
         "cxc {} started",
@@ -65,6 +68,80 @@ async fn serve(args: cxc::cli::ServeArgs) -> anyhow::Result<()> {
     );
     println!("cxc is running. Open {url} in your browser (Ctrl-C to stop).");
     http::serve(state, listener, http::shutdown_signal()).await
+}
+
+async fn import(
+    files: Vec<std::path::PathBuf>,
+    quiet: bool,
+    db: cxc::cli::DatabaseArgs,
+) -> anyhow::Result<()> {
+    let db = Db::open(&db.database).await?;
+    let i18n = cxc::i18n::I18n::load()?;
+    let reference = cxc::reference::Reference::load()?;
+    let mut lines = 0u64;
+    for file in &files {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        lines += std::io::BufReader::new(f).lines().count() as u64;
+    }
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(lines)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} records · {per_sec} · {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let sources = files
+        .iter()
+        .map(|f| cxc::interchange::open_file(f))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let started = std::time::Instant::now();
+    let result = cxc::interchange::import(&db, &reference, &i18n, sources, &|n| bar.inc(n)).await;
+    bar.finish_and_clear();
+    let report = result.context("nothing was imported")?;
+    println!(
+        "Imported {} capacities, {} organizations and {} profiles in {:.1} s; {} records were unchanged.",
+        report.capacities,
+        report.organizations,
+        report.profiles,
+        started.elapsed().as_secs_f64(),
+        report.unchanged
+    );
+    db.close().await;
+    Ok(())
+}
+
+async fn export(
+    output: Option<std::path::PathBuf>,
+    db: cxc::cli::DatabaseArgs,
+) -> anyhow::Result<()> {
+    let db = Db::open(&db.database).await?;
+    let written = match &output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            let n = cxc::interchange::export(&db, &mut file).await?;
+            std::io::Write::flush(&mut file)?;
+            n
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let n = cxc::interchange::export(&db, &mut out).await?;
+            std::io::Write::flush(&mut out)?;
+            n
+        }
+    };
+    if let Some(path) = output {
+        eprintln!("Wrote {written} records to {}.", path.display());
+    }
+    db.close().await;
+    Ok(())
 }
 
 fn read_password() -> anyhow::Result<String> {

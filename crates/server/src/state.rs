@@ -3,16 +3,19 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::catalog;
+use crate::directory::Directory;
 use crate::http::assets::Assets;
 use crate::i18n::I18n;
 use crate::oauth::WikimediaOAuth;
+use crate::reference::Reference;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -25,7 +28,11 @@ pub struct Inner {
     pub assets: Assets,
     pub metrics: PrometheusHandle,
     pub oauth: Option<WikimediaOAuth>,
+    pub reference: Reference,
+    directory: RwLock<(Arc<Directory>, DirectoryVersion)>,
 }
+
+type DirectoryVersion = i64;
 
 impl Deref for AppState {
     type Target = Inner;
@@ -35,7 +42,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
+    /// Builds the state: loads translations, reference data and the directory, and puts the
+    /// default taxonomy into a database that has none.
+    pub async fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
+        let i18n = I18n::load()?;
+        let reference = Reference::load()?;
+        crate::interchange::load_default_taxonomy(&db, &reference, &i18n).await?;
+        let directory = catalog::load_directory(db.pool()).await?;
+        let version = catalog::directory_version(db.pool()).await?;
         let oauth = config
             .oauth
             .as_ref()
@@ -43,13 +57,34 @@ impl AppState {
             .transpose()?;
         Ok(AppState(Arc::new(Inner {
             db,
-            i18n: I18n::load()?,
+            i18n,
+            reference,
+            directory: RwLock::new((Arc::new(directory), version)),
             login_limits: LoginLimits::new(),
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),
             oauth,
             config,
         })))
+    }
+}
+
+impl Inner {
+    /// The taxonomy and organizations as last loaded.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.directory.read().expect("directory lock").0.clone()
+    }
+
+    /// Reloads the directory when the database holds a newer one (a change made here, by an
+    /// import, or by another instance). Cheap when nothing changed: one small query.
+    pub async fn refresh_directory(&self) -> Result<Arc<Directory>, crate::error::AppError> {
+        let version = catalog::directory_version(self.db.pool()).await?;
+        if self.directory.read().expect("directory lock").1 == version {
+            return Ok(self.directory());
+        }
+        let fresh = Arc::new(catalog::load_directory(self.db.pool()).await?);
+        *self.directory.write().expect("directory lock") = (fresh.clone(), version);
+        Ok(fresh)
     }
 }
 

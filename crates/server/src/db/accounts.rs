@@ -57,6 +57,19 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
     }
 }
 
+/// Creates an account without password or Wikimedia link (an imported profile's), inside a
+/// transaction.
+pub async fn create_in(tx: &mut super::Tx, username: &Username) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO accounts (username, username_key, is_admin, created_at) VALUES ($1, $2, 0, $3) RETURNING id",
+    )
+    .bind(username.as_str())
+    .bind(username.key())
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 async fn find_where(db: &Db, condition: &str, value: &str) -> Result<Option<Account>, AppError> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE {condition}");
     let row = sqlx::query(&sql)
@@ -314,4 +327,67 @@ pub async fn take_oauth_login(db: &Db, state: &str) -> Result<Option<(String, St
         return Ok(None);
     }
     Ok(Some((row.try_get(0)?, row.try_get(1)?)))
+}
+
+/// Deletes an account and, through the schema's cascades, everything personal attached to it:
+/// profile, languages, capacities, affiliations, projects, sessions, tokens, suggestions and
+/// management roles.
+pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    for table in [
+        "profile_languages",
+        "profile_capacities",
+        "profile_affiliations",
+        "profile_projects",
+        "profiles",
+        "sessions",
+        "api_tokens",
+        "capacity_suggestions",
+        "organization_managers",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    super::catalog::log_change(&mut tx, "profile", &account_id.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The organizations someone manages and the capacities they suggested, for their data export.
+pub async fn personal_extras(
+    db: &Db,
+    account_id: i64,
+) -> Result<(Vec<String>, Vec<serde_json::Value>), AppError> {
+    let manages: Vec<String> = sqlx::query_scalar(
+        "SELECT o.key FROM organization_managers m JOIN organizations o ON o.id = m.organization_id \
+         WHERE m.account_id = $1 ORDER BY o.key",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    let rows = sqlx::query(
+        "SELECT lang, label, description, status, created_at FROM capacity_suggestions WHERE account_id = $1 ORDER BY id",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    let suggestions = rows
+        .iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "lang": r.try_get::<String, _>(0)?,
+                "label": r.try_get::<String, _>(1)?,
+                "description": r.try_get::<String, _>(2)?,
+                "status": r.try_get::<String, _>(3)?,
+                "created_at": r.try_get::<i64, _>(4)?,
+            }))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok((manages, suggestions))
 }

@@ -2,6 +2,8 @@
 //! notes in the design docs for the portable subset); only the migrations differ.
 
 pub mod accounts;
+pub mod catalog;
+pub mod profiles;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -50,10 +50,12 @@ impl Modify for Security {
 
 /// The API routes, and the OpenAPI document that describes them and the health check.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me))
-        .routes(routes!(super::health::healthz))
-        .split_for_parts()
+        .routes(routes!(super::health::healthz));
+    let router = super::capacities::api(router);
+    let router = super::profiles::api(router);
+    super::organizations::api(router).split_for_parts()
 }
 
 /// An RFC 9457 problem document.

@@ -1,13 +1,17 @@
 //! HTTP: one module per area, each with its `router()`, merged here under the shared layers.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod capacities;
 pub mod context;
 pub mod health;
 pub mod metrics;
+pub mod organizations;
 pub mod page;
 pub mod pages;
+pub mod profiles;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,6 +47,10 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(pages::router())
         .merge(accounts::router())
+        .merge(capacities::router())
+        .merge(profiles::router())
+        .merge(organizations::router())
+        .merge(admin::router())
         .merge(api)
         .route(
             "/api/v1/openapi.json",
@@ -146,13 +154,22 @@ pub async fn serve(
     Ok(())
 }
 
-/// Housekeeping every few minutes: expired sessions, recovered rate limits.
+/// Housekeeping: every two seconds, notice taxonomy and organization changes made elsewhere;
+/// every five minutes, drop expired sessions and recovered rate limits.
 async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(Duration::from_secs(300));
+    let mut interval = tokio::time::interval(Duration::from_secs(2));
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             _ = interval.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+        ticks += 1;
+        if let Err(e) = state.refresh_directory().await {
+            tracing::warn!(error = %e, "could not refresh the directory");
+        }
+        if ticks % 150 != 0 {
+            continue;
         }
         state.login_limits.forget_recovered();
         if let Err(e) = crate::db::accounts::delete_expired(&state.db).await {

@@ -51,6 +51,16 @@ impl Page {
         self.state.i18n.text(self.lang, key, &[])
     }
 
+    /// The message whose key is `prefix` followed by a code (`cxc-method-` + `mentoring`).
+    pub fn tp(&self, prefix: &str, code: impl std::fmt::Display) -> String {
+        self.t(&format!("{prefix}{code}"))
+    }
+
+    /// Whether two strings are equal, for templates comparing values of different types.
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+
     /// A message with one parameter.
     pub fn t1(&self, key: &str, a: impl std::fmt::Display) -> String {
         self.state.i18n.text(self.lang, key, &[&a.to_string()])

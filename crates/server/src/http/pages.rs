@@ -8,7 +8,7 @@ use axum::routing::get;
 
 use super::context::RequestContext;
 use super::page::{Page, render};
-use crate::db::accounts;
+use crate::db::{accounts, profiles};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -24,15 +24,29 @@ pub fn router() -> Router<AppState> {
 struct HomeTemplate {
     page: Page,
     members: i64,
+    /// The completeness of the visitor's profile, while it is less than half done.
+    nudge: Option<u8>,
+    deleted: bool,
 }
 
 async fn home(
     State(state): State<AppState>,
     ctx: RequestContext,
 ) -> Result<Html<String>, AppError> {
+    let nudge = match &ctx.account {
+        Some(account) => {
+            let completeness = profiles::load(&state.db, account.id)
+                .await?
+                .map_or(0, |p| p.profile.completeness());
+            (completeness < 50).then_some(completeness)
+        }
+        None => None,
+    };
     render(&HomeTemplate {
         page: Page::new(&state, &ctx, "cxc-site-name"),
         members: accounts::count(&state.db).await?,
+        nudge,
+        deleted: ctx.path.contains("deleted=1"),
     })
 }
 

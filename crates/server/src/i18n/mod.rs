@@ -156,6 +156,18 @@ impl I18n {
             .is_some_and(|l| l.rtl)
     }
 
+    /// Whether a language code is one Wikimedia knows (language-data lists it).
+    pub fn language_known(&self, code: &str) -> bool {
+        self.languages.contains_key(code)
+    }
+
+    /// Every language code Wikimedia knows, with its autonym.
+    pub fn known_languages(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.languages
+            .iter()
+            .map(|(code, l)| (code.as_str(), l.autonym.as_str()))
+    }
+
     /// The language's name in itself ("العربية" for `ar`).
     pub fn autonym(&self, code: &str) -> Option<&str> {
         self.languages.get(code).map(|l| l.autonym.as_str())

@@ -125,7 +125,9 @@ impl TestApp {
         let database = Db::open(&config.database)
             .await
             .expect("open the test database");
-        let state = AppState::new(database, config).expect("application state");
+        let state = AppState::new(database, config)
+            .await
+            .expect("application state");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(cxc::http::serve(state.clone(), listener, async move {
             let _ = stopped.await;
@@ -179,6 +181,74 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 303, "sign-up of {username} succeeds");
+    }
+
+    /// A new browser signed in as a new account (an administrator when `admin`).
+    pub async fn signed_in(&self, username: &str, admin: bool) -> reqwest::Client {
+        let password = "a long enough password";
+        let hash = cxc::auth::hash_password(password.to_owned())
+            .await
+            .expect("hash");
+        let name = cxc_core::Username::parse(username).expect("valid username");
+        cxc::db::accounts::create(
+            &self.state.db,
+            cxc::db::accounts::NewAccount {
+                username: &name,
+                password_hash: Some(&hash),
+                is_admin: admin,
+                wikimedia_sub: None,
+            },
+        )
+        .await
+        .expect("create account");
+        let client = browser();
+        let html = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = hidden_value(&html, "csrf_token").expect("login form");
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{username} signs in");
+        client
+    }
+
+    /// Posts a form from a signed-in browser, with the CSRF token its pages carry.
+    pub async fn post_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = client
+            .get(self.url("/about"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = hidden_value(&html, "csrf_token").expect("signed-in pages carry a CSRF token");
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Stops the server as SIGTERM would, waits until it has closed the database, and hands

@@ -2,10 +2,13 @@
 //! PostgreSQL when `CXC_TEST_POSTGRES_URL` names a server (each test gets a fresh database).
 
 mod accounts;
+mod admin;
 mod api;
 mod cli;
 mod common;
+mod exchange;
 mod i18n_files;
+mod interchange;
 mod oauth;
 mod pages;
 mod schema;

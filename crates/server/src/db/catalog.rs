@@ -1,0 +1,549 @@
+//! The capacity taxonomy and organizations: loading them into the directory, and writing them.
+
+use std::collections::BTreeMap;
+
+use cxc_core::capacity::{join_codes, split_codes};
+use cxc_core::{CapacityEntry, Format, Method, Relation};
+use sqlx::Row;
+
+use super::{Tx, now};
+use crate::directory::{Capacity, CapacityStatus, Directory, Organization};
+use crate::error::AppError;
+
+/// Reads the whole taxonomy and every organization.
+pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.key, c.slug, p.key, c.qid, c.status, m.key FROM capacities c \
+         LEFT JOIN capacities p ON p.id = c.parent_id LEFT JOIN capacities m ON m.id = c.merged_into \
+         ORDER BY c.position, c.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut capacities = Vec::with_capacity(rows.len());
+    for r in rows {
+        let status = match (
+            r.try_get::<String, _>(5)?.as_str(),
+            r.try_get::<Option<String>, _>(6)?,
+        ) {
+            ("merged", Some(target)) => CapacityStatus::Merged(target),
+            ("retired", _) | ("merged", None) => CapacityStatus::Retired,
+            _ => CapacityStatus::Active,
+        };
+        capacities.push(Capacity {
+            id: r.try_get(0)?,
+            key: r.try_get(1)?,
+            slug: r.try_get(2)?,
+            parent: r.try_get(3)?,
+            qid: r.try_get(4)?,
+            status,
+            texts: BTreeMap::new(),
+        });
+    }
+    let index: std::collections::HashMap<i64, usize> = capacities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
+    for r in sqlx::query("SELECT capacity_id, lang, label, description FROM capacity_texts")
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+            capacities[i]
+                .texts
+                .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
+        }
+    }
+    // Parents must come before children for the tree: order by depth, keeping position order.
+    let depth = |c: &Capacity, all: &[Capacity]| {
+        let mut d = 0;
+        let mut parent = c.parent.clone();
+        while let Some(p) = parent {
+            d += 1;
+            parent = all
+                .iter()
+                .find(|x| x.key == p)
+                .and_then(|x| x.parent.clone());
+            if d > 4 {
+                break;
+            }
+        }
+        d
+    };
+    let depths: Vec<usize> = capacities.iter().map(|c| depth(c, &capacities)).collect();
+    let mut ordered: Vec<(usize, Capacity)> = depths.into_iter().zip(capacities).collect();
+    ordered.sort_by_key(|(d, _)| *d);
+    let capacities = ordered.into_iter().map(|(_, c)| c).collect();
+
+    let mut organizations: Vec<Organization> = Vec::new();
+    for r in sqlx::query("SELECT id, key, kind, website, meta_page FROM organizations ORDER BY key")
+        .fetch_all(pool)
+        .await?
+    {
+        organizations.push(Organization {
+            id: r.try_get(0)?,
+            key: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            website: r.try_get(3)?,
+            meta_page: r.try_get(4)?,
+            texts: BTreeMap::new(),
+            countries: Vec::new(),
+        });
+    }
+    let index: std::collections::HashMap<i64, usize> = organizations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id, i))
+        .collect();
+    for r in sqlx::query("SELECT organization_id, lang, name, description FROM organization_texts")
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+            organizations[i]
+                .texts
+                .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
+        }
+    }
+    for r in sqlx::query(
+        "SELECT organization_id, country FROM organization_countries ORDER BY organization_id, country",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+            organizations[i].countries.push(r.try_get(1)?);
+        }
+    }
+    Ok(Directory::new(capacities, organizations))
+}
+
+/// The last change to the taxonomy or organizations, to notice changes made by another process
+/// (an import, another instance) without reloading everything.
+pub async fn directory_version(pool: &sqlx::AnyPool) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(MAX(id), 0) FROM change_log WHERE entity IN ('capacity', 'organization')",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Records a change, in the same transaction as the change itself.
+pub async fn log_change(tx: &mut Tx, entity: &str, key: &str) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO change_log (entity, entity_key, created_at) VALUES ($1, $2, $3)")
+        .bind(entity)
+        .bind(key)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub struct CapacityWrite<'a> {
+    pub key: &'a str,
+    pub slug: &'a str,
+    pub parent_id: Option<i64>,
+    pub qid: Option<&'a str>,
+    pub texts: &'a BTreeMap<String, (String, String)>,
+    /// Whether languages missing from `texts` lose their text (an import states them all).
+    pub replace_texts: bool,
+    pub content_hash: Option<&'a str>,
+}
+
+/// Creates or updates a capacity by key; texts given replace the stored ones for those
+/// languages. Returns the capacity's id.
+pub async fn upsert_capacity(tx: &mut Tx, c: CapacityWrite<'_>) -> Result<i64, AppError> {
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM capacities WHERE key = $1")
+        .bind(c.key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let id = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE capacities SET parent_id = $1, qid = $2, content_hash = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(c.parent_id)
+            .bind(c.qid)
+            .bind(c.content_hash)
+            .bind(now())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            id
+        }
+        None => {
+            let position: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM capacities")
+                    .fetch_one(&mut **tx)
+                    .await?;
+            sqlx::query_scalar(
+                "INSERT INTO capacities (key, slug, parent_id, qid, position, content_hash, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(c.key)
+            .bind(c.slug)
+            .bind(c.parent_id)
+            .bind(c.qid)
+            .bind(position)
+            .bind(c.content_hash)
+            .bind(now())
+            .fetch_one(&mut **tx)
+            .await?
+        }
+    };
+    log_change(tx, "capacity", c.key).await?;
+    if c.replace_texts {
+        sqlx::query("DELETE FROM capacity_texts WHERE capacity_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (lang, (label, description)) in c.texts {
+        sqlx::query(
+            "INSERT INTO capacity_texts (capacity_id, lang, label, description) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (capacity_id, lang) DO UPDATE SET label = excluded.label, description = excluded.description",
+        )
+        .bind(id)
+        .bind(lang)
+        .bind(label)
+        .bind(description)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Retires a capacity, or merges it into another (`merged_into`); `active` brings it back.
+pub async fn set_status(
+    tx: &mut Tx,
+    capacity_id: i64,
+    status: &str,
+    merged_into: Option<i64>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE capacities SET status = $1, merged_into = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(merged_into)
+    .bind(now())
+    .bind(capacity_id)
+    .execute(&mut **tx)
+    .await?;
+    log_change(tx, "capacity", &capacity_id.to_string()).await
+}
+
+/// Whether a slug is free (for a new capacity).
+pub async fn slug_taken(tx: &mut Tx, slug: &str) -> Result<bool, AppError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM capacities WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn capacity_hashes(pool: &sqlx::AnyPool) -> Result<BTreeMap<String, String>, AppError> {
+    key_hashes(
+        pool,
+        "SELECT key, content_hash FROM capacities WHERE content_hash IS NOT NULL",
+    )
+    .await
+}
+
+pub async fn organization_hashes(
+    pool: &sqlx::AnyPool,
+) -> Result<BTreeMap<String, String>, AppError> {
+    key_hashes(
+        pool,
+        "SELECT key, content_hash FROM organizations WHERE content_hash IS NOT NULL",
+    )
+    .await
+}
+
+pub(super) async fn key_hashes(
+    pool: &sqlx::AnyPool,
+    sql: &str,
+) -> Result<BTreeMap<String, String>, AppError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
+pub struct OrganizationWrite<'a> {
+    pub key: &'a str,
+    pub kind: &'a str,
+    pub website: Option<&'a str>,
+    pub meta_page: Option<&'a str>,
+    /// Name and description per language; replaces all stored texts.
+    pub texts: &'a BTreeMap<String, (String, String)>,
+    pub countries: &'a [String],
+    /// Capacity ids with their details, per relation; replaces the stored ones.
+    pub capacities: &'a [(Relation, i64, CapacityEntry)],
+    pub content_hash: Option<&'a str>,
+}
+
+pub async fn upsert_organization(tx: &mut Tx, o: OrganizationWrite<'_>) -> Result<i64, AppError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO organizations (key, kind, website, meta_page, content_hash, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, \
+         website = excluded.website, meta_page = excluded.meta_page, content_hash = excluded.content_hash, \
+         updated_at = excluded.updated_at RETURNING id",
+    )
+    .bind(o.key)
+    .bind(o.kind)
+    .bind(o.website)
+    .bind(o.meta_page)
+    .bind(o.content_hash)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?;
+    log_change(tx, "organization", o.key).await?;
+    for table in [
+        "organization_texts",
+        "organization_countries",
+        "organization_capacities",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE organization_id = $1"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (lang, (name, description)) in o.texts {
+        sqlx::query(
+            "INSERT INTO organization_texts (organization_id, lang, name, description) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(lang)
+        .bind(name)
+        .bind(description)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for country in o.countries {
+        sqlx::query(
+            "INSERT INTO organization_countries (organization_id, country) VALUES ($1, $2)",
+        )
+        .bind(id)
+        .bind(country)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (relation, capacity_id, entry) in o.capacities {
+        sqlx::query(
+            "INSERT INTO organization_capacities (organization_id, capacity_id, relation, level, methods, formats) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(capacity_id)
+        .bind(relation.as_str())
+        .bind(entry.level.map(i64::from))
+        .bind(join_codes(&entry.methods, Method::as_str))
+        .bind(join_codes(&entry.formats, Format::as_str))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// An organization's capacities, per relation, as capacity keys with details.
+pub async fn organization_capacities(
+    pool: &sqlx::AnyPool,
+    organization_id: i64,
+) -> Result<Vec<(Relation, CapacityEntry)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT oc.relation, c.key, oc.level, oc.methods, oc.formats FROM organization_capacities oc \
+         JOIN capacities c ON c.id = oc.capacity_id WHERE oc.organization_id = $1 ORDER BY c.position, c.id",
+    )
+    .bind(organization_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let relation = Relation::parse(&r.try_get::<String, _>(0)?).unwrap_or(Relation::Known);
+            Ok((
+                relation,
+                CapacityEntry {
+                    capacity: r.try_get(1)?,
+                    level: r
+                        .try_get::<Option<i64>, _>(2)?
+                        .and_then(|l| u8::try_from(l).ok()),
+                    methods: split_codes(&r.try_get::<String, _>(3)?, Method::parse),
+                    formats: split_codes(&r.try_get::<String, _>(4)?, Format::parse),
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+pub async fn organization_managers(
+    pool: &sqlx::AnyPool,
+    organization_id: i64,
+) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.username FROM organization_managers m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.organization_id = $1 ORDER BY a.username_key",
+    )
+    .bind(organization_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Replaces the managers of an organization.
+pub async fn set_managers(
+    tx: &mut Tx,
+    organization_id: i64,
+    account_ids: &[i64],
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM organization_managers WHERE organization_id = $1")
+        .bind(organization_id)
+        .execute(&mut **tx)
+        .await?;
+    for account_id in account_ids {
+        sqlx::query(
+            "INSERT INTO organization_managers (organization_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(organization_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// How many people and organizations know, offer and want each capacity (public profiles
+/// only, or also members-only ones for signed-in viewers).
+pub async fn capacity_counts(
+    pool: &sqlx::AnyPool,
+    capacity_id: i64,
+    include_members: bool,
+) -> Result<BTreeMap<(&'static str, Relation), i64>, AppError> {
+    let mut counts = BTreeMap::new();
+    let rows = sqlx::query(
+        "SELECT pc.relation, COUNT(*) FROM profile_capacities pc JOIN profiles p ON p.account_id = pc.account_id \
+         WHERE pc.capacity_id = $1 AND (p.visibility = 'public' OR ($2 = 1 AND p.visibility = 'members')) \
+         GROUP BY pc.relation",
+    )
+    .bind(capacity_id)
+    .bind(i64::from(include_members))
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        if let Some(rel) = Relation::parse(&r.try_get::<String, _>(0)?) {
+            counts.insert(("people", rel), r.try_get(1)?);
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT relation, COUNT(*) FROM organization_capacities WHERE capacity_id = $1 GROUP BY relation",
+    )
+    .bind(capacity_id)
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        if let Some(rel) = Relation::parse(&r.try_get::<String, _>(0)?) {
+            counts.insert(("organizations", rel), r.try_get(1)?);
+        }
+    }
+    Ok(counts)
+}
+
+/// Moves every holder of capacity `from` to `to` (or drops them when `to` is `None`), for a
+/// merge or a retirement. Profiles touched lose their import hash: they changed.
+pub async fn move_holders(tx: &mut Tx, from: i64, to: Option<i64>) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE profiles SET content_hash = NULL, updated_at = $2 WHERE account_id IN \
+         (SELECT account_id FROM profile_capacities WHERE capacity_id = $1)",
+    )
+    .bind(from)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    for (table, owner) in [
+        ("profile_capacities", "account_id"),
+        ("organization_capacities", "organization_id"),
+    ] {
+        if let Some(to) = to {
+            sqlx::query(&format!(
+                "UPDATE {table} SET capacity_id = $2 WHERE capacity_id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM {table} x WHERE x.{owner} = {table}.{owner} AND x.relation = {table}.relation \
+                 AND x.capacity_id = $2)"
+            ))
+            .bind(from)
+            .bind(to)
+            .execute(&mut **tx)
+            .await?;
+        }
+        sqlx::query(&format!("DELETE FROM {table} WHERE capacity_id = $1"))
+            .bind(from)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    pub id: i64,
+    pub username: String,
+    pub parent: Option<String>,
+    pub lang: String,
+    pub label: String,
+    pub description: String,
+}
+
+pub async fn add_suggestion(
+    pool: &sqlx::AnyPool,
+    account_id: i64,
+    parent_id: Option<i64>,
+    lang: &str,
+    label: &str,
+    description: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO capacity_suggestions (account_id, parent_id, lang, label, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(account_id)
+    .bind(parent_id)
+    .bind(lang)
+    .bind(label)
+    .bind(description)
+    .bind(now())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn pending_suggestions(pool: &sqlx::AnyPool) -> Result<Vec<Suggestion>, AppError> {
+    let rows = sqlx::query(
+        "SELECT s.id, a.username, c.key, s.lang, s.label, s.description FROM capacity_suggestions s \
+         JOIN accounts a ON a.id = s.account_id LEFT JOIN capacities c ON c.id = s.parent_id \
+         WHERE s.status = 'pending' ORDER BY s.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Suggestion {
+                id: r.try_get(0)?,
+                username: r.try_get(1)?,
+                parent: r.try_get(2)?,
+                lang: r.try_get(3)?,
+                label: r.try_get(4)?,
+                description: r.try_get(5)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Marks a pending suggestion accepted or rejected; false when it was not pending.
+pub async fn decide_suggestion(tx: &mut Tx, id: i64, status: &str) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE capacity_suggestions SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

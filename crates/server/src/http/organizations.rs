@@ -1,0 +1,601 @@
+//! Affiliates and groups: pages, the JSON and JSON-LD API, and editing by their managers.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use cxc_core::{CapacityEntry, Relation};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::context::RequestContext;
+use super::page::{FieldErrors, Page, render};
+use super::profiles::{
+    CapacityRow, Choices, capacity_rows, capacity_rows_from_pairs, choices, entries_from_rows,
+};
+use crate::db::accounts::{self, Account};
+use crate::db::catalog::{self, OrganizationWrite};
+use crate::directory::{Directory, ORGANIZATION_KINDS, Organization};
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/organizations", get(list_page))
+        .route("/organizations/new", get(new_page).post(create))
+        .route("/organizations/{key}", get(organization_page))
+        .route(
+            "/organizations/{key}/edit",
+            get(edit_page).post(edit_submit),
+        )
+}
+
+pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(list_organizations))
+        .routes(routes!(get_organization))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationEntry {
+    capacity: String,
+    label: String,
+}
+
+/// An affiliate or group.
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationDoc {
+    key: String,
+    /// chapter, thematic_organization, user_group, hub, informal_group or other.
+    kind: String,
+    /// The name in the requested language.
+    name: String,
+    /// Names per language.
+    names: BTreeMap<String, String>,
+    description: String,
+    countries: Vec<String>,
+    website: Option<String>,
+    meta_page: Option<String>,
+    /// Usernames of the managers.
+    managers: Vec<String>,
+    known: Vec<OrganizationEntry>,
+    offered: Vec<OrganizationEntry>,
+    wanted: Vec<OrganizationEntry>,
+}
+
+async fn organization_doc(
+    state: &AppState,
+    directory: &Directory,
+    o: &Organization,
+    lang: &str,
+) -> Result<OrganizationDoc, AppError> {
+    let mut doc = OrganizationDoc {
+        key: o.key.clone(),
+        kind: o.kind.clone(),
+        name: o.name(lang).to_owned(),
+        names: o
+            .texts
+            .iter()
+            .map(|(l, t)| (l.clone(), t.0.clone()))
+            .collect(),
+        description: o.description(lang).to_owned(),
+        countries: o.countries.clone(),
+        website: o.website.clone(),
+        meta_page: o.meta_page.clone(),
+        managers: catalog::organization_managers(state.db.pool(), o.id)
+            .await?
+            .into_iter()
+            .map(|m| m.1)
+            .collect(),
+        known: Vec::new(),
+        offered: Vec::new(),
+        wanted: Vec::new(),
+    };
+    for (relation, entry) in catalog::organization_capacities(state.db.pool(), o.id).await? {
+        let item = OrganizationEntry {
+            label: directory
+                .capacity(&entry.capacity)
+                .map_or(entry.capacity.as_str(), |c| c.label(lang))
+                .to_owned(),
+            capacity: entry.capacity,
+        };
+        match relation {
+            Relation::Known => doc.known.push(item),
+            Relation::Offered => doc.offered.push(item),
+            Relation::Wanted => doc.wanted.push(item),
+        }
+    }
+    Ok(doc)
+}
+
+fn json_ld(state: &AppState, doc: &OrganizationDoc) -> serde_json::Value {
+    let base = &state.config.base_url;
+    let term = |e: &OrganizationEntry| serde_json::json!({"@type": "DefinedTerm", "@id": format!("{base}/capacities/{}", e.capacity), "termCode": e.capacity, "name": e.label});
+    let mut org = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "@id": format!("{base}/organizations/{}", doc.key),
+        "identifier": doc.key,
+        "name": doc.name,
+        "additionalType": doc.kind,
+        "areaServed": doc.countries.iter().map(|c| serde_json::json!({"@type": "Country", "identifier": c})).collect::<Vec<_>>(),
+        "knowsAbout": doc.known.iter().map(term).collect::<Vec<_>>(),
+        "makesOffer": doc.offered.iter().map(|e| serde_json::json!({"@type": "Offer", "itemOffered": {"@type": "Service", "about": term(e)}})).collect::<Vec<_>>(),
+        "seeks": doc.wanted.iter().map(|e| serde_json::json!({"@type": "Demand", "itemOffered": {"@type": "Service", "about": term(e)}})).collect::<Vec<_>>(),
+    });
+    if !doc.description.is_empty() {
+        org["description"] = serde_json::json!(doc.description);
+    }
+    let same_as: Vec<&String> = doc.website.iter().chain(doc.meta_page.iter()).collect();
+    if !same_as.is_empty() {
+        org["sameAs"] = serde_json::json!(same_as);
+    }
+    org
+}
+
+/// Every organization, named in the requested language.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations",
+    tag = "organizations",
+    responses((status = 200, description = "Organizations", body = [OrganizationDoc]))
+)]
+async fn list_organizations(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Json<Vec<OrganizationDoc>>, AppError> {
+    let directory = state.directory();
+    let mut docs = Vec::new();
+    for o in directory.organizations() {
+        docs.push(organization_doc(&state, &directory, o, ctx.lang).await?);
+    }
+    Ok(Json(docs))
+}
+
+/// One organization, as JSON, or as a schema.org Organization with `Accept: application/ld+json`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{key}",
+    tag = "organizations",
+    params(("key" = String, Path, description = "The organization's key")),
+    responses(
+        (status = 200, description = "The organization", body = OrganizationDoc),
+        (status = 404, description = "No such organization", body = super::api::Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_organization(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, AppError> {
+    let directory = state.directory();
+    let o = directory.organization(&key).ok_or(AppError::NotFound)?;
+    let doc = organization_doc(&state, &directory, o, ctx.lang).await?;
+    let ld = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/ld+json"));
+    if ld {
+        return Ok((
+            [(header::CONTENT_TYPE, "application/ld+json")],
+            Json(json_ld(&state, &doc)),
+        )
+            .into_response());
+    }
+    Ok(Json(doc).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "organizations.html")]
+struct ListTemplate {
+    page: Page,
+    organizations: Vec<(String, String, String)>,
+    is_admin: bool,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Response, AppError> {
+    let directory = state.directory();
+    let mut organizations: Vec<(String, String, String)> = directory
+        .organizations()
+        .iter()
+        .map(|o| (o.key.clone(), o.name(ctx.lang).to_owned(), o.kind.clone()))
+        .collect();
+    organizations.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    Ok(render(&ListTemplate {
+        is_admin: ctx.account.as_ref().is_some_and(|a| a.is_admin),
+        page: Page::new(&state, &ctx, "cxc-organizations-title"),
+        organizations,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "organization.html")]
+struct OrganizationTemplate {
+    page: Page,
+    org: OrganizationDoc,
+    countries: Vec<String>,
+    slugs: BTreeMap<String, String>,
+    can_edit: bool,
+}
+
+async fn may_manage(
+    state: &AppState,
+    account: Option<&Account>,
+    o: &Organization,
+) -> Result<bool, AppError> {
+    let Some(account) = account else {
+        return Ok(false);
+    };
+    if account.is_admin {
+        return Ok(true);
+    }
+    Ok(catalog::organization_managers(state.db.pool(), o.id)
+        .await?
+        .iter()
+        .any(|m| m.0 == account.id))
+}
+
+async fn organization_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(key): Path<String>,
+) -> Result<Response, AppError> {
+    let directory = state.directory();
+    let o = directory.organization(&key).ok_or(AppError::NotFound)?;
+    let doc = organization_doc(&state, &directory, o, ctx.lang).await?;
+    let mut page = Page::new(&state, &ctx, "cxc-organizations-title");
+    page.title = doc.name.clone();
+    Ok(render(&OrganizationTemplate {
+        can_edit: may_manage(&state, ctx.account.as_ref(), o).await?,
+        countries: o
+            .countries
+            .iter()
+            .map(|c| state.reference.country_name(c, ctx.lang))
+            .collect(),
+        slugs: directory
+            .active_capacities()
+            .map(|c| (c.key.clone(), c.slug.clone()))
+            .collect(),
+        org: doc,
+        page,
+    })?
+    .into_response())
+}
+
+/// What the organization form shows.
+#[derive(Default)]
+pub struct OrganizationForm {
+    pub key: String,
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub website: String,
+    pub meta_page: String,
+    pub countries: Vec<String>,
+    pub managers: String,
+    pub capacities: Vec<CapacityRow>,
+}
+
+#[derive(Template)]
+#[template(path = "organization_edit.html")]
+struct EditTemplate {
+    page: Page,
+    form: OrganizationForm,
+    errors: FieldErrors,
+    choices: Choices,
+    kinds: &'static [&'static str],
+    creating: bool,
+    is_admin: bool,
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(key): Path<String>,
+) -> Result<Response, AppError> {
+    let directory = state.refresh_directory().await?;
+    let o = directory.organization(&key).ok_or(AppError::NotFound)?;
+    if ctx.account.is_none() {
+        return Ok(
+            Redirect::to(&format!("/login?return=/organizations/{key}/edit")).into_response(),
+        );
+    }
+    if !may_manage(&state, ctx.account.as_ref(), o).await? {
+        return Err(AppError::Forbidden("cxc-error-not-manager"));
+    }
+    let entries = catalog::organization_capacities(state.db.pool(), o.id).await?;
+    let pick = |r: Relation| {
+        entries
+            .iter()
+            .filter(|(rel, _)| *rel == r)
+            .map(|(_, e)| e.clone())
+            .collect::<Vec<CapacityEntry>>()
+    };
+    let form = OrganizationForm {
+        key: o.key.clone(),
+        kind: o.kind.clone(),
+        name: o
+            .texts
+            .get(ctx.lang)
+            .map(|t| t.0.clone())
+            .unwrap_or_else(|| o.name(ctx.lang).to_owned()),
+        description: o
+            .texts
+            .get(ctx.lang)
+            .map(|t| t.1.clone())
+            .unwrap_or_default(),
+        website: o.website.clone().unwrap_or_default(),
+        meta_page: o.meta_page.clone().unwrap_or_default(),
+        countries: o.countries.clone(),
+        managers: catalog::organization_managers(state.db.pool(), o.id)
+            .await?
+            .into_iter()
+            .map(|m| m.1)
+            .collect::<Vec<_>>()
+            .join(", "),
+        capacities: capacity_rows(
+            &pick(Relation::Known),
+            &pick(Relation::Offered),
+            &pick(Relation::Wanted),
+            &directory,
+            ctx.lang,
+        ),
+    };
+    Ok(render(&EditTemplate {
+        choices: choices(&state, &directory, ctx.lang),
+        is_admin: ctx.account.as_ref().is_some_and(|a| a.is_admin),
+        page: Page::new(&state, &ctx, "cxc-organization-edit-title"),
+        form,
+        errors: FieldErrors::default(),
+        kinds: ORGANIZATION_KINDS,
+        creating: false,
+    })?
+    .into_response())
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Response, AppError> {
+    let account = ctx.require_account()?;
+    if !account.is_admin {
+        return Err(AppError::Forbidden("cxc-error-admin-only"));
+    }
+    let directory = state.directory();
+    Ok(render(&EditTemplate {
+        choices: choices(&state, &directory, ctx.lang),
+        is_admin: true,
+        page: Page::new(&state, &ctx, "cxc-organization-new-title"),
+        form: OrganizationForm {
+            kind: "user_group".into(),
+            ..OrganizationForm::default()
+        },
+        errors: FieldErrors::default(),
+        kinds: ORGANIZATION_KINDS,
+        creating: true,
+    })?
+    .into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let account = ctx.require_account()?;
+    if !account.is_admin {
+        return Err(AppError::Forbidden("cxc-error-admin-only"));
+    }
+    save(&state, &ctx, None, body).await
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let directory = state.refresh_directory().await?;
+    let o = directory.organization(&key).ok_or(AppError::NotFound)?;
+    ctx.require_account()?;
+    if !may_manage(&state, ctx.account.as_ref(), o).await? {
+        return Err(AppError::Forbidden("cxc-error-not-manager"));
+    }
+    save(&state, &ctx, Some(o.clone()), body).await
+}
+
+/// Validates and writes an organization in one transaction; re-renders the form on errors.
+async fn save(
+    state: &AppState,
+    ctx: &RequestContext,
+    existing: Option<Organization>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let directory = state.refresh_directory().await?;
+    let is_admin = ctx.account.as_ref().is_some_and(|a| a.is_admin);
+    let form = OrganizationForm {
+        key: existing
+            .as_ref()
+            .map_or_else(|| one("key"), |o| o.key.clone()),
+        kind: one("kind"),
+        name: one("name"),
+        description: one("description"),
+        website: one("website"),
+        meta_page: one("meta_page"),
+        countries: pairs
+            .iter()
+            .filter(|(k, v)| k == "country" && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect(),
+        managers: one("managers"),
+        capacities: capacity_rows_from_pairs(&pairs, &directory, ctx.lang),
+    };
+    let (known, offered, wanted, mut errors) = entries_from_rows(&form.capacities);
+    let mut fail = |field: &str, key: &'static str| {
+        errors.push(FieldError {
+            field: field.into(),
+            key,
+        })
+    };
+    let key_ok = !form.key.is_empty()
+        && form.key.len() <= 64
+        && form
+            .key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !key_ok {
+        fail("key", "cxc-error-invalid-key");
+    } else if existing.is_none() && directory.organization(&form.key).is_some() {
+        fail("key", "cxc-error-key-taken");
+    }
+    if !ORGANIZATION_KINDS.contains(&form.kind.as_str()) {
+        fail("kind", "cxc-error-invalid-kind");
+    }
+    if form.name.is_empty() {
+        fail("name", "cxc-error-name-required");
+    } else if form.name.chars().count() > 200 {
+        fail("name", "cxc-error-too-long");
+    }
+    if form.description.chars().count() > 2000 {
+        fail("description", "cxc-error-too-long");
+    }
+    for (field, url) in [("website", &form.website), ("meta_page", &form.meta_page)] {
+        if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+            fail(field, "cxc-error-invalid-url");
+        }
+    }
+    if form
+        .countries
+        .iter()
+        .any(|c| state.reference.country(c).is_none())
+    {
+        fail("countries", "cxc-error-unknown-country");
+    }
+    for (name, list) in [
+        ("known", &known),
+        ("offered", &offered),
+        ("wanted", &wanted),
+    ] {
+        if list
+            .iter()
+            .any(|e| !directory.taxonomy().contains(&e.capacity))
+        {
+            fail(name, "cxc-error-unknown-capacity");
+        }
+    }
+    let mut managers: Vec<Account> = Vec::new();
+    if is_admin {
+        for name in form
+            .managers
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            match accounts::by_username(&state.db, name).await? {
+                Some(a) => managers.push(a),
+                None => errors.push(FieldError {
+                    field: "managers".into(),
+                    key: "cxc-error-unknown-user",
+                }),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let page = Page::new(
+            state,
+            ctx,
+            if existing.is_some() {
+                "cxc-organization-edit-title"
+            } else {
+                "cxc-organization-new-title"
+            },
+        );
+        let mut shown = FieldErrors::default();
+        for e in &errors {
+            shown.add(&page, e.field.split('[').next().unwrap_or(&e.field), e.key);
+        }
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&EditTemplate {
+                choices: choices(state, &directory, ctx.lang),
+                is_admin,
+                creating: existing.is_none(),
+                page,
+                form,
+                errors: shown,
+                kinds: ORGANIZATION_KINDS,
+            })?,
+        )
+            .into_response());
+    }
+    // The form edits the texts of the page's language; other languages stay as they are.
+    let mut texts = existing
+        .as_ref()
+        .map(|o| o.texts.clone())
+        .unwrap_or_default();
+    texts.insert(
+        ctx.lang.to_owned(),
+        (form.name.clone(), form.description.clone()),
+    );
+    let mut capacities = Vec::new();
+    for (relation, list) in [
+        (Relation::Known, known),
+        (Relation::Offered, offered),
+        (Relation::Wanted, wanted),
+    ] {
+        for e in list {
+            if let Some(c) = directory.capacity(&e.capacity) {
+                capacities.push((relation, c.id, e));
+            }
+        }
+    }
+    let optional = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+    let (website, meta_page) = (optional(&form.website), optional(&form.meta_page));
+    let mut tx = state.db.begin_write().await?;
+    let id = catalog::upsert_organization(
+        &mut tx,
+        OrganizationWrite {
+            key: &form.key,
+            kind: &form.kind,
+            website: website.as_deref(),
+            meta_page: meta_page.as_deref(),
+            texts: &texts,
+            countries: &form.countries,
+            capacities: &capacities,
+            content_hash: None,
+        },
+    )
+    .await?;
+    if is_admin {
+        catalog::set_managers(
+            &mut tx,
+            id,
+            &managers.iter().map(|m| m.id).collect::<Vec<_>>(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.refresh_directory().await?;
+    Ok(Redirect::to(&format!("/organizations/{}", form.key)).into_response())
+}

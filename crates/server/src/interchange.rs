@@ -1,0 +1,713 @@
+//! The JSON Lines interchange format (`shared/dataset/README.md`): capacities, organizations
+//! and profiles, read by `cxc import` and written by `cxc export`. An import is one transaction
+//! and skips records whose content has not changed, so importing twice changes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use cxc_core::profile::{ProfileDraft, format_date};
+use cxc_core::{CapacityEntry, Format, LanguageLevel, Method, Relation, Username};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::db::catalog::{self, CapacityWrite, OrganizationWrite};
+use crate::db::profiles::{self, KeyIds, StoredProfile};
+use crate::db::{Db, accounts};
+use crate::directory::{CapacityStatus, Directory, ORGANIZATION_KINDS, slugify};
+use crate::i18n::I18n;
+use crate::reference::{Reference, project_family, timezone_exists};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Record {
+    Capacity(CapacityRecord),
+    Organization(OrganizationRecord),
+    Profile(ProfileRecord),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityRecord {
+    pub key: String,
+    pub parent: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub descriptions: BTreeMap<String, String>,
+    #[serde(default)]
+    pub qid: Option<String>,
+    /// `retired` or `merged` (cxc's addition); absent for active capacities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+}
+
+/// A capacity in a list: its key, or an object with details.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CapacityRef {
+    Key(String),
+    Detailed {
+        capacity: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<u8>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        methods: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        formats: Vec<String>,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationRecord {
+    pub key: String,
+    pub kind: String,
+    pub names: BTreeMap<String, String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub description: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_page: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known: Vec<CapacityRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<CapacityRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wanted: Vec<CapacityRef>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LanguageRecord {
+    pub code: String,
+    pub level: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRecord {
+    pub username: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub bio: String,
+    #[serde(default)]
+    pub bio_language: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub languages: Vec<LanguageRecord>,
+    #[serde(default)]
+    pub known: Vec<CapacityRef>,
+    #[serde(default)]
+    pub offered: Vec<CapacityRef>,
+    #[serde(default)]
+    pub wanted: Vec<CapacityRef>,
+    #[serde(default)]
+    pub affiliations: Vec<String>,
+    #[serde(default = "public")]
+    pub visibility: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<i64>,
+    /// cxc's addition: `false` when the person opted out of recommendations.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub recommendable: bool,
+}
+
+fn public() -> String {
+    "public".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl CapacityRef {
+    fn to_entry(&self) -> Result<CapacityEntry, String> {
+        match self {
+            CapacityRef::Key(key) => Ok(CapacityEntry::new(key.clone())),
+            CapacityRef::Detailed {
+                capacity,
+                level,
+                methods,
+                formats,
+            } => Ok(CapacityEntry {
+                capacity: capacity.clone(),
+                level: *level,
+                methods: methods
+                    .iter()
+                    .map(|m| Method::parse(m).ok_or_else(|| format!("unknown method {m:?}")))
+                    .collect::<Result<_, _>>()?,
+                formats: formats
+                    .iter()
+                    .map(|f| Format::parse(f).ok_or_else(|| format!("unknown format {f:?}")))
+                    .collect::<Result<_, _>>()?,
+            }),
+        }
+    }
+
+    pub fn from_entry(e: &CapacityEntry) -> CapacityRef {
+        if e.level.is_none() && e.methods.is_empty() && e.formats.is_empty() {
+            CapacityRef::Key(e.capacity.clone())
+        } else {
+            CapacityRef::Detailed {
+                capacity: e.capacity.clone(),
+                level: e.level,
+                methods: e.methods.iter().map(|m| m.as_str().to_owned()).collect(),
+                formats: e.formats.iter().map(|f| f.as_str().to_owned()).collect(),
+            }
+        }
+    }
+}
+
+fn entries(list: &[CapacityRef]) -> Result<Vec<CapacityEntry>, String> {
+    list.iter().map(CapacityRef::to_entry).collect()
+}
+
+impl ProfileRecord {
+    pub fn draft(&self) -> Result<ProfileDraft, String> {
+        Ok(ProfileDraft {
+            display_name: self.display_name.clone(),
+            pronouns: self.pronouns.clone(),
+            bio: self.bio.clone(),
+            bio_language: self.bio_language.clone(),
+            country: self.country.clone(),
+            timezone: self.timezone.clone(),
+            languages: self
+                .languages
+                .iter()
+                .map(|l| (l.code.clone(), LanguageLevel::from_json(&l.level)))
+                .collect(),
+            known: entries(&self.known)?,
+            offered: entries(&self.offered)?,
+            wanted: entries(&self.wanted)?,
+            affiliations: self.affiliations.clone(),
+            projects: self.projects.clone(),
+            visibility: Some(self.visibility.clone()),
+            recommendable: self.recommendable,
+            away_until: self.away_until.clone(),
+            max_connections: self.max_connections,
+            joined: self.joined.clone(),
+        })
+    }
+
+    pub fn from_stored(s: &StoredProfile) -> ProfileRecord {
+        let p = &s.profile;
+        let refs = |list: &[CapacityEntry]| list.iter().map(CapacityRef::from_entry).collect();
+        ProfileRecord {
+            username: s.username.clone(),
+            display_name: p.display_name.clone(),
+            bio: p.bio.clone(),
+            bio_language: p.bio_language.clone(),
+            country: p.country.clone(),
+            languages: p
+                .languages
+                .iter()
+                .map(|(code, level)| LanguageRecord {
+                    code: code.clone(),
+                    level: level.to_json(),
+                })
+                .collect(),
+            known: refs(&p.known),
+            offered: refs(&p.offered),
+            wanted: refs(&p.wanted),
+            affiliations: p.affiliations.clone(),
+            visibility: p.visibility.as_str().to_owned(),
+            joined: p.joined.map(format_date),
+            pronouns: p.pronouns.clone(),
+            timezone: p.timezone.clone(),
+            projects: p.projects.clone(),
+            away_until: p.away_until.map(format_date),
+            max_connections: p.max_connections,
+            recommendable: p.recommendable,
+        }
+    }
+}
+
+/// The hash of a record as cxc writes it: equal hashes mean nothing changed.
+fn content_hash(record: &Record) -> String {
+    let canonical = serde_json::to_vec(record).unwrap_or_default();
+    Sha256::digest(&canonical)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn is_qid(q: &str) -> bool {
+    q.strip_prefix('Q').is_some_and(|n| {
+        !n.is_empty() && !n.starts_with('0') && n.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    pub capacities: usize,
+    pub organizations: usize,
+    pub profiles: usize,
+    pub unchanged: usize,
+}
+
+/// Keys known so far: in the database, and earlier in this import.
+struct Known<'a> {
+    capacities: HashMap<String, (i64, Option<String>)>,
+    organizations: HashMap<String, i64>,
+    accounts: HashMap<String, i64>,
+    reference: &'a Reference,
+    i18n: &'a I18n,
+}
+
+impl KeyIds for Known<'_> {
+    fn capacity_id(&self, key: &str) -> Option<i64> {
+        self.capacities.get(key).map(|c| c.0)
+    }
+    fn organization_id(&self, key: &str) -> Option<i64> {
+        self.organizations.get(key).copied()
+    }
+}
+
+impl cxc_core::profile::Reference for Known<'_> {
+    fn capacity_exists(&self, key: &str) -> bool {
+        self.capacities.contains_key(key)
+    }
+    fn language_exists(&self, code: &str) -> bool {
+        self.i18n.language_known(code)
+    }
+    fn region_of(&self, country: &str) -> Option<cxc_core::Region> {
+        self.reference.region_of(country)
+    }
+    fn organization_exists(&self, key: &str) -> bool {
+        self.organizations.contains_key(key)
+    }
+    fn project_exists(&self, code: &str) -> bool {
+        project_family(code, self.i18n).is_some()
+    }
+    fn timezone_exists(&self, name: &str) -> bool {
+        timezone_exists(name)
+    }
+}
+
+impl Known<'_> {
+    fn depth(&self, key: &str) -> usize {
+        let mut depth = 0;
+        let mut current = Some(key.to_owned());
+        while let Some(k) = current {
+            depth += 1;
+            current = self.capacities.get(&k).and_then(|c| c.1.clone());
+            if depth > 4 {
+                break;
+            }
+        }
+        depth
+    }
+}
+
+/// The taxonomy that ships with cxc, loaded into an empty database.
+const DEFAULT_TAXONOMY: &str = include_str!("../../../taxonomy/default.jsonl");
+
+/// A named source of records: a file, or the embedded default taxonomy.
+pub type Source = (String, Box<dyn BufRead + Send>);
+
+pub fn open_file(path: &Path) -> anyhow::Result<Source> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok((
+        path.display().to_string(),
+        Box::new(std::io::BufReader::new(file)),
+    ))
+}
+
+/// Imports sources in order, in one transaction: any bad line leaves the database as it was,
+/// and the error names the file, the line and what is wrong. `progress` is told about every
+/// line read.
+pub async fn import(
+    db: &Db,
+    reference: &Reference,
+    i18n: &I18n,
+    sources: Vec<Source>,
+    progress: &dyn Fn(u64),
+) -> anyhow::Result<ImportReport> {
+    let directory = catalog::load_directory(db.pool()).await?;
+    let mut known = Known {
+        capacities: directory
+            .capacities()
+            .iter()
+            .map(|c| (c.key.clone(), (c.id, c.parent.clone())))
+            .collect(),
+        organizations: directory
+            .organizations()
+            .iter()
+            .map(|o| (o.key.clone(), o.id))
+            .collect(),
+        accounts: accounts::list(db)
+            .await?
+            .into_iter()
+            .map(|a| (Username::key_of(&a.username), a.id))
+            .collect(),
+        reference,
+        i18n,
+    };
+    let capacity_hashes = catalog::capacity_hashes(db.pool()).await?;
+    let organization_hashes = catalog::organization_hashes(db.pool()).await?;
+    let profile_hashes = profiles::hashes(db.pool()).await?;
+    let mut report = ImportReport::default();
+    let mut tx = db.begin_write().await?;
+    for (name, reader) in sources {
+        for (n, line) in reader.lines().enumerate() {
+            let line = line.with_context(|| format!("{name}:{}: cannot read", n + 1))?;
+            progress(1);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = || format!("{name}:{}", n + 1);
+            let record: Record = serde_json::from_str(&line)
+                .map_err(|e| anyhow::anyhow!("{}: not a valid record: {e}", at()))?;
+            let hash = content_hash(&record);
+            match &record {
+                Record::Capacity(c) => {
+                    if capacity_hashes.get(&c.key) == Some(&hash) {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    import_capacity(&mut tx, &mut known, c, &hash)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}: capacity {:?}: {e}", at(), c.key))?;
+                    report.capacities += 1;
+                }
+                Record::Organization(o) => {
+                    if organization_hashes.get(&o.key) == Some(&hash) {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    import_organization(&mut tx, &mut known, o, &hash)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}: organization {:?}: {e}", at(), o.key))?;
+                    report.organizations += 1;
+                }
+                Record::Profile(p) => {
+                    if profile_hashes.get(&Username::key_of(&p.username)) == Some(&hash) {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    import_profile(&mut tx, &mut known, p, &hash)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}: profile {:?}: {e}", at(), p.username))?;
+                    report.profiles += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn import_capacity(
+    tx: &mut crate::db::Tx,
+    known: &mut Known<'_>,
+    c: &CapacityRecord,
+    hash: &str,
+) -> anyhow::Result<()> {
+    let english = c.labels.get("en").map(|l| l.trim()).unwrap_or_default();
+    anyhow::ensure!(
+        !c.key.trim().is_empty() && c.key.len() <= 64,
+        "the key must have 1 to 64 characters"
+    );
+    anyhow::ensure!(
+        !english.is_empty(),
+        "labels need at least an English (en) label"
+    );
+    for lang in c.labels.keys().chain(c.descriptions.keys()) {
+        anyhow::ensure!(
+            known.i18n.language_known(lang),
+            "unknown language code {lang:?}"
+        );
+    }
+    if let Some(q) = &c.qid {
+        anyhow::ensure!(is_qid(q), "{q:?} is not a Wikidata item id such as Q12345");
+    }
+    let parent_id = match &c.parent {
+        Some(p) => Some(
+            known
+                .capacity_id(p)
+                .ok_or_else(|| anyhow::anyhow!("its parent {p:?} is not defined before it"))?,
+        ),
+        None => None,
+    };
+    let previous = known
+        .capacities
+        .insert(c.key.clone(), (0, c.parent.clone()));
+    if known.depth(&c.key) > cxc_core::taxonomy::MAX_DEPTH
+        || c.parent.as_deref() == Some(c.key.as_str())
+    {
+        anyhow::bail!("the taxonomy has at most three levels (area, capacity, specialisation)");
+    }
+    let texts: BTreeMap<String, (String, String)> = c
+        .labels
+        .iter()
+        .map(|(lang, label)| {
+            let description = c.descriptions.get(lang).cloned().unwrap_or_default();
+            (lang.clone(), (label.trim().to_owned(), description))
+        })
+        .collect();
+    let mut slug = slugify(english);
+    if previous.is_none() {
+        let base = slug.clone();
+        let mut n = 2;
+        while catalog::slug_taken(tx, &slug).await? {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+    }
+    let id = catalog::upsert_capacity(
+        tx,
+        CapacityWrite {
+            key: &c.key,
+            slug: &slug,
+            parent_id,
+            qid: c.qid.as_deref(),
+            texts: &texts,
+            replace_texts: true,
+            content_hash: Some(hash),
+        },
+    )
+    .await?;
+    if let Some(status) = &c.status {
+        let target = match (status.as_str(), &c.merged_into) {
+            ("retired", _) => None,
+            ("merged", Some(t)) => Some(
+                known
+                    .capacity_id(t)
+                    .ok_or_else(|| anyhow::anyhow!("merged into an unknown capacity {t:?}"))?,
+            ),
+            _ => anyhow::bail!("status must be \"retired\", or \"merged\" with merged_into"),
+        };
+        catalog::set_status(tx, id, status, target).await?;
+    }
+    known
+        .capacities
+        .insert(c.key.clone(), (id, c.parent.clone()));
+    Ok(())
+}
+
+async fn import_organization(
+    tx: &mut crate::db::Tx,
+    known: &mut Known<'_>,
+    o: &OrganizationRecord,
+    hash: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !o.key.trim().is_empty() && o.key.len() <= 64,
+        "the key must have 1 to 64 characters"
+    );
+    anyhow::ensure!(
+        ORGANIZATION_KINDS.contains(&o.kind.as_str()),
+        "kind must be one of {}",
+        ORGANIZATION_KINDS.join(", ")
+    );
+    anyhow::ensure!(
+        o.names.values().any(|n| !n.trim().is_empty()),
+        "names need at least one name"
+    );
+    for country in &o.countries {
+        anyhow::ensure!(
+            known.reference.country(country).is_some(),
+            "unknown country code {country:?}"
+        );
+    }
+    let texts: BTreeMap<String, (String, String)> = o
+        .names
+        .iter()
+        .map(|(lang, name)| {
+            (
+                lang.clone(),
+                (
+                    name.trim().to_owned(),
+                    o.description.get(lang).cloned().unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let mut capacities = Vec::new();
+    for (relation, list) in [
+        (Relation::Known, &o.known),
+        (Relation::Offered, &o.offered),
+        (Relation::Wanted, &o.wanted),
+    ] {
+        for entry in entries(list).map_err(|e| anyhow::anyhow!(e))? {
+            let id = known
+                .capacity_id(&entry.capacity)
+                .ok_or_else(|| anyhow::anyhow!("unknown capacity {:?}", entry.capacity))?;
+            capacities.push((relation, id, entry));
+        }
+    }
+    let id = catalog::upsert_organization(
+        tx,
+        OrganizationWrite {
+            key: &o.key,
+            kind: &o.kind,
+            website: o.website.as_deref(),
+            meta_page: o.meta_page.as_deref(),
+            texts: &texts,
+            countries: &o.countries,
+            capacities: &capacities,
+            content_hash: Some(hash),
+        },
+    )
+    .await?;
+    known.organizations.insert(o.key.clone(), id);
+    Ok(())
+}
+
+async fn import_profile(
+    tx: &mut crate::db::Tx,
+    known: &mut Known<'_>,
+    p: &ProfileRecord,
+    hash: &str,
+) -> anyhow::Result<()> {
+    let username = Username::parse(&p.username)
+        .map_err(|e| anyhow::anyhow!("username: {}", known.i18n.text("en", e.0, &[])))?;
+    let draft = p.draft().map_err(|e| anyhow::anyhow!(e))?;
+    let profile = draft.validate(&*known).map_err(|errors| {
+        let text: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, known.i18n.text("en", e.key, &[])))
+            .collect();
+        anyhow::anyhow!(text.join("; "))
+    })?;
+    let key = username.key();
+    let account_id = match known.accounts.get(&key) {
+        Some(id) => *id,
+        None => {
+            let id = accounts::create_in(tx, &username).await?;
+            known.accounts.insert(key, id);
+            id
+        }
+    };
+    profiles::save(tx, account_id, &profile, &*known, Some(hash)).await?;
+    Ok(())
+}
+
+/// Writes every capacity (parents first), organization and profile.
+pub async fn export(db: &Db, out: &mut dyn Write) -> anyhow::Result<usize> {
+    let directory = catalog::load_directory(db.pool()).await?;
+    let mut written = 0;
+    let mut write = |record: Record, out: &mut dyn Write| -> anyhow::Result<()> {
+        serde_json::to_writer(&mut *out, &record)?;
+        out.write_all(b"\n")?;
+        written += 1;
+        Ok(())
+    };
+    for record in capacity_records(&directory) {
+        write(Record::Capacity(record), out)?;
+    }
+    for o in directory.organizations() {
+        let mut known = Vec::new();
+        let mut offered = Vec::new();
+        let mut wanted = Vec::new();
+        for (relation, entry) in catalog::organization_capacities(db.pool(), o.id).await? {
+            let r = CapacityRef::from_entry(&entry);
+            match relation {
+                Relation::Known => known.push(r),
+                Relation::Offered => offered.push(r),
+                Relation::Wanted => wanted.push(r),
+            }
+        }
+        write(
+            Record::Organization(OrganizationRecord {
+                key: o.key.clone(),
+                kind: o.kind.clone(),
+                names: o
+                    .texts
+                    .iter()
+                    .map(|(l, t)| (l.clone(), t.0.clone()))
+                    .collect(),
+                countries: o.countries.clone(),
+                description: o
+                    .texts
+                    .iter()
+                    .filter(|(_, t)| !t.1.is_empty())
+                    .map(|(l, t)| (l.clone(), t.1.clone()))
+                    .collect(),
+                website: o.website.clone(),
+                meta_page: o.meta_page.clone(),
+                known,
+                offered,
+                wanted,
+            }),
+            out,
+        )?;
+    }
+    for p in profiles::load_many(db.pool(), None).await? {
+        write(Record::Profile(ProfileRecord::from_stored(&p)), out)?;
+    }
+    Ok(written)
+}
+
+/// The taxonomy as interchange records, parents first.
+pub fn capacity_records(directory: &Directory) -> Vec<CapacityRecord> {
+    directory
+        .capacities()
+        .iter()
+        .map(|c| CapacityRecord {
+            key: c.key.clone(),
+            parent: c.parent.clone(),
+            labels: c
+                .texts
+                .iter()
+                .map(|(l, t)| (l.clone(), t.0.clone()))
+                .collect(),
+            descriptions: c
+                .texts
+                .iter()
+                .filter(|(_, t)| !t.1.is_empty())
+                .map(|(l, t)| (l.clone(), t.1.clone()))
+                .collect(),
+            qid: c.qid.clone(),
+            status: match &c.status {
+                CapacityStatus::Active => None,
+                CapacityStatus::Retired => Some("retired".to_owned()),
+                CapacityStatus::Merged(_) => Some("merged".to_owned()),
+            },
+            merged_into: match &c.status {
+                CapacityStatus::Merged(target) => Some(target.clone()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// Loads the taxonomy that ships with cxc into a database that has none.
+pub async fn load_default_taxonomy(
+    db: &Db,
+    reference: &Reference,
+    i18n: &I18n,
+) -> anyhow::Result<bool> {
+    let has_capacities: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM capacities")
+        .fetch_one(db.pool())
+        .await?;
+    if has_capacities > 0 {
+        return Ok(false);
+    }
+    let source: Source = (
+        "taxonomy/default.jsonl".to_owned(),
+        Box::new(DEFAULT_TAXONOMY.as_bytes()),
+    );
+    import(db, reference, i18n, vec![source], &|_| {}).await?;
+    Ok(true)
+}
