@@ -6,7 +6,10 @@
 
 pub mod account;
 pub mod capacity;
+pub mod matching;
+pub mod model;
 pub mod profile;
+pub mod search;
 pub mod taxonomy;
 
 pub use account::{Invalid, Password, Role, Username};

@@ -168,7 +168,7 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         if let Err(e) = state.refresh_directory().await {
             tracing::warn!(error = %e, "could not refresh the directory");
         }
-        if ticks % 150 != 0 {
+        if !ticks.is_multiple_of(150) {
             continue;
         }
         state.login_limits.forget_recovered();

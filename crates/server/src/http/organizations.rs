@@ -211,7 +211,7 @@ async fn list_page(
         .iter()
         .map(|o| (o.key.clone(), o.name(ctx.lang).to_owned(), o.kind.clone()))
         .collect();
-    organizations.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    organizations.sort_by_key(|o| o.1.to_lowercase());
     Ok(render(&ListTemplate {
         is_admin: ctx.account.as_ref().is_some_and(|a| a.is_admin),
         page: Page::new(&state, &ctx, "cxc-organizations-title"),
@@ -481,7 +481,7 @@ async fn save(
         fail("description", "cxc-error-too-long");
     }
     for (field, url) in [("website", &form.website), ("meta_page", &form.meta_page)] {
-        if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
             fail(field, "cxc-error-invalid-url");
         }
     }

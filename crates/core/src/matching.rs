@@ -1,0 +1,596 @@
+//! Reciprocal matching: peers to learn from (they offer what I want) and to share with (they
+//! want what I offer), scored in each direction, fused, re-ranked for fairness and
+//! diversity, and explained.
+//!
+//! Directional score: a weighted geometric mean of capacity fit (with partial credit through
+//! the taxonomy), language fit (a shared language at a usable level is required), time-zone
+//! or region closeness, recent activity and method/format fit, so that a near-zero component
+//! acts as a soft veto. The two directions are fused by their harmonic mean (RECON, Pizzato et
+//! al. 2010); one-way matches keep a share of their score, so mutual pairs come first.
+
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use roaring::RoaringBitmap;
+use time::Date;
+
+use crate::model::{Dimension, Interest, Model, Person};
+use crate::profile::Region;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Regions whose people get the emerging-community boost.
+    pub emerging_regions: Vec<Region>,
+    /// Multiplier above 1 for people from emerging communities (bounded at 0.2).
+    pub emerging_boost: f32,
+    /// Multiplier above 1 for people who have been suggested rarely (bounded at 0.2).
+    pub newcomer_boost: f32,
+    /// How many times someone may be suggested before the boost stops and a damping starts.
+    pub exposure_threshold: u32,
+    /// Share of its score a one-way match keeps, against a mutual one.
+    pub one_way_share: f32,
+    /// Weight of diversity when picking the top of the list (0 = none).
+    pub diversity: f32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            emerging_regions: vec![
+                Region::SubSaharanAfrica,
+                Region::SouthAsia,
+                Region::MiddleEastNorthAfrica,
+                Region::LatinAmericaCaribbean,
+                Region::EastSoutheastAsiaPacific,
+                Region::CentralEasternEuropeCentralAsia,
+            ],
+            emerging_boost: 0.1,
+            newcomer_boost: 0.05,
+            exposure_threshold: 20,
+            one_way_share: 0.8,
+            diversity: 0.15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// They offer what I want.
+    LearnFrom,
+    /// They want what I offer.
+    ShareWith,
+    Mutual,
+}
+
+/// How an offered capacity relates to a wanted one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    Exact,
+    /// The offer is more specific than the need.
+    Narrower,
+    /// The offer is broader than the need.
+    Broader,
+    Sibling,
+}
+
+impl Fit {
+    pub fn credit(self) -> f32 {
+        match self {
+            Fit::Exact => 1.0,
+            Fit::Narrower => 0.7,
+            Fit::Broader => 0.6,
+            Fit::Sibling => 0.4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CapacityMatch {
+    /// Who would teach: `learn_from` means they teach me.
+    pub direction: Direction,
+    pub wanted: u32,
+    pub offered: u32,
+    pub fit: Fit,
+}
+
+/// What lowered a score, for the explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lowered {
+    /// The capacities match only through the taxonomy (broader, narrower or related).
+    PartialCapacity,
+    /// The shared language is at an intermediate level only.
+    LanguageLevel,
+    /// Far apart in time zones or regions.
+    Distance,
+    /// Not active recently.
+    Inactive,
+    /// Busy with many open connections.
+    Busy,
+    /// Different methods or formats.
+    Methods,
+    /// Often suggested already.
+    Popular,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Match {
+    pub slot: u32,
+    pub score: f32,
+    pub direction: Direction,
+    pub capacities: Vec<CapacityMatch>,
+    /// Languages both speak at a usable level.
+    pub languages: Vec<u32>,
+    pub same_region: bool,
+    /// Hours between the two time zones, when both gave one.
+    pub hours_apart: Option<f32>,
+    pub lowered: Vec<Lowered>,
+    /// Whether a bounded boost for emerging communities or rarely-suggested people applied.
+    pub boosted: bool,
+}
+
+/// Who matches are looked for: a person, or an organization (which has no languages).
+pub struct Subject<'a> {
+    pub slot: Option<u32>,
+    pub wanted: &'a [Interest],
+    pub offered: &'a [Interest],
+    pub known: &'a [(u32, u8)],
+    pub languages: Option<&'a [(u32, u8)]>,
+    pub region: Option<Region>,
+    pub utc_offset: Option<f32>,
+    pub affiliations: &'a [u32],
+}
+
+impl<'a> Subject<'a> {
+    pub fn person(slot: u32, p: &'a Person) -> Subject<'a> {
+        Subject {
+            slot: Some(slot),
+            wanted: &p.wanted,
+            offered: &p.offered,
+            known: &p.known,
+            languages: Some(&p.languages),
+            region: p.region,
+            utc_offset: p.utc_offset,
+            affiliations: &p.affiliations,
+        }
+    }
+}
+
+/// How two capacities relate, if closely enough to count.
+pub fn fit(model: &Model, wanted: u32, offered: u32) -> Option<Fit> {
+    if wanted == offered {
+        return Some(Fit::Exact);
+    }
+    let wanted_parent = model.parent(wanted);
+    if model.parent(offered) == Some(wanted) {
+        return Some(Fit::Narrower);
+    }
+    if wanted_parent == Some(offered) {
+        return Some(Fit::Broader);
+    }
+    // Siblings share a parent below the areas (two capacities in one area are too far apart).
+    if wanted_parent.is_some() && wanted_parent == model.parent(offered) && model.depth(wanted) > 2 {
+        return Some(Fit::Sibling);
+    }
+    None
+}
+
+/// Babel ranks of a shared language: usable when both are at least 2; full credit at 3.
+fn language_fit(a: &[(u32, u8)], b: &[(u32, u8)]) -> (f32, Vec<u32>) {
+    let mut best = 0.0f32;
+    let mut shared = Vec::new();
+    for (lang, ra) in a {
+        if let Some((_, rb)) = b.iter().find(|(l, _)| l == lang) {
+            let low = (*ra).min(*rb);
+            let f = if low >= 3 { 1.0 } else if low == 2 { 0.6 } else { 0.0 };
+            if f > 0.0 {
+                shared.push(*lang);
+            }
+            best = best.max(f);
+        }
+    }
+    (best, shared)
+}
+
+struct Directional {
+    score: f32,
+    capacities: Vec<CapacityMatch>,
+    partial: bool,
+    methods_differ: bool,
+}
+
+/// How well `teacher` can teach what `learner` wants: capacity fit with level and method
+/// fit, before the shared components (language, distance, activity).
+fn capacity_score(
+    model: &Model,
+    wanted: &[Interest],
+    learner_known: &[(u32, u8)],
+    offered: &[Interest],
+    teacher_known: &[(u32, u8)],
+    direction: Direction,
+) -> Option<Directional> {
+    let mut per_need: Vec<f32> = Vec::new();
+    let mut capacities = Vec::new();
+    let mut partial = false;
+    let mut methods_differ = false;
+    for w in wanted {
+        let mut best: Option<(f32, CapacityMatch, bool)> = None;
+        for o in offered {
+            let Some(fit) = fit(model, w.capacity, o.capacity) else { continue };
+            let teacher_level = teacher_known.iter().find(|(c, _)| *c == o.capacity).map_or(0, |(_, l)| *l);
+            let learner_level = learner_known.iter().find(|(c, _)| *c == w.capacity).map_or(0, |(_, l)| *l);
+            let level = match teacher_level {
+                0 => 0.85,
+                l if learner_level > 0 && l <= learner_level => 0.5,
+                l if l >= 3 => 1.0,
+                2 => 0.8,
+                _ => 0.6,
+            };
+            let method_clash = (w.methods != 0 && o.methods != 0 && w.methods & o.methods == 0)
+                || (w.formats != 0 && o.formats != 0 && w.formats & o.formats == 0);
+            let how = if method_clash { 0.75 } else { 1.0 };
+            let value = fit.credit() * level * how;
+            if best.as_ref().is_none_or(|b| value > b.0) {
+                best = Some((value, CapacityMatch { direction, wanted: w.capacity, offered: o.capacity, fit }, method_clash));
+            }
+        }
+        if let Some((value, m, clash)) = best {
+            partial |= m.fit != Fit::Exact;
+            methods_differ |= clash;
+            per_need.push(value);
+            capacities.push(m);
+        }
+    }
+    if per_need.is_empty() {
+        return None;
+    }
+    per_need.sort_by(|a, b| b.total_cmp(a));
+    let top: Vec<f32> = per_need.iter().take(3).copied().collect();
+    let mean = top.iter().sum::<f32>() / top.len() as f32;
+    // The best pair matters most; further matches add a little.
+    let breadth = 1.0 + 0.05 * (per_need.len().min(4) as f32 - 1.0);
+    let score = ((0.7 * top[0] + 0.3 * mean) * breadth).min(1.0);
+    Some(Directional { score, capacities, partial, methods_differ })
+}
+
+fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
+    let total: f32 = parts.iter().map(|(_, w)| w).sum();
+    (parts.iter().map(|(v, w)| w * v.max(0.01).ln()).sum::<f32>() / total).exp()
+}
+
+/// Times someone was suggested recently, kept by the caller (the server) between requests.
+pub type Exposure = HashMap<u32, u32>;
+
+/// Matches for a subject, best first, at most `limit`.
+pub fn matches(
+    model: &Model,
+    subject: &Subject,
+    config: &Config,
+    today: Date,
+    now: i64,
+    signed_in: bool,
+    exposure: &Exposure,
+    blocked: &HashSet<u32>,
+    limit: usize,
+) -> Vec<Match> {
+    // Candidates: holders of each need's capacity (postings include narrower ones) and of its
+    // parent (which rolls up siblings) — unless the parent is a whole area, too broad to help.
+    let related = |interests: &[Interest], dimension: Dimension| {
+        let mut out = RoaringBitmap::new();
+        for i in interests {
+            out |= model.posting(dimension, i.capacity, 0);
+            if let Some(p) = model.parent(i.capacity).filter(|p| model.parent(*p).is_some()) {
+                out |= model.posting(dimension, p, 0);
+            }
+        }
+        out
+    };
+    let mut candidates = related(subject.wanted, Dimension::Offers) | related(subject.offered, Dimension::Wants);
+    candidates &= model.visible(signed_in);
+    if let Some(languages) = subject.languages {
+        let speakers = languages
+            .iter()
+            .filter(|(_, rank)| *rank >= 2)
+            .fold(RoaringBitmap::new(), |acc, (l, _)| acc | model.posting(Dimension::Language, *l, 2));
+        candidates &= speakers;
+    }
+    if let Some(slot) = subject.slot {
+        candidates.remove(slot);
+    }
+
+    #[derive(PartialEq)]
+    struct Ranked(f32, u32);
+    impl Eq for Ranked {}
+    impl PartialOrd for Ranked {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Ranked {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            // A min-heap on score keeps the best; ties go to the lower slot, deterministically.
+            other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+        }
+    }
+    let keep = (limit * 3).max(limit + 10);
+    let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(keep + 1);
+    let mut found: HashMap<u32, Match> = HashMap::new();
+    for slot in &candidates {
+        if blocked.contains(&slot) {
+            continue;
+        }
+        let Some(q) = model.person(slot) else { continue };
+        if !q.recommendable || q.is_away(today) || q.at_capacity_limit() {
+            continue;
+        }
+        let Some(m) = score_pair(model, subject, slot, q, config, now, exposure) else { continue };
+        if heap.len() < keep || heap.peek().is_some_and(|worst| m.score > worst.0) {
+            heap.push(Ranked(m.score, slot));
+            found.insert(slot, m);
+            if heap.len() > keep
+                && let Some(Ranked(_, dropped)) = heap.pop()
+            {
+                found.remove(&dropped);
+            }
+        }
+    }
+    let mut ranked: Vec<Match> = heap.into_iter().filter_map(|Ranked(_, s)| found.remove(&s)).collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot)));
+    diversify(model, ranked, config.diversity, limit)
+}
+
+fn score_pair(
+    model: &Model,
+    subject: &Subject,
+    slot: u32,
+    q: &Person,
+    config: &Config,
+    now: i64,
+    exposure: &Exposure,
+) -> Option<Match> {
+    let (language, shared) = match subject.languages {
+        Some(languages) => language_fit(languages, &q.languages),
+        None => (1.0, Vec::new()),
+    };
+    if language == 0.0 {
+        return None;
+    }
+    let learn = capacity_score(model, subject.wanted, subject.known, &q.offered, &q.known, Direction::LearnFrom);
+    let share = capacity_score(model, &q.wanted, &q.known, subject.offered, subject.known, Direction::ShareWith);
+    if learn.is_none() && share.is_none() {
+        return None;
+    }
+    let hours_apart = match (subject.utc_offset, q.utc_offset) {
+        (Some(a), Some(b)) => Some((a - b).abs().min(24.0 - (a - b).abs())),
+        _ => None,
+    };
+    let same_region = subject.region.is_some() && subject.region == q.region;
+    let distance = match hours_apart {
+        Some(h) => (1.0 - h / 12.0).max(0.2),
+        None if same_region => 1.0,
+        None if subject.region.is_none() || q.region.is_none() => 0.9,
+        None => 0.75,
+    };
+    let months_idle = ((now - q.updated_at).max(0) as f32) / (30.0 * 86400.0);
+    let activity = 1.0 / (1.0 + months_idle / 6.0);
+    let load = q.max_connections.map_or(1.0, |max| 1.0 / (1.0 + f32::from(q.open_connections) / f32::from(max.max(1))));
+    // The teacher's load damps only the direction where they teach.
+    let direction_score = |d: &Directional, load: f32| {
+        let how = if d.methods_differ { 0.8 } else { 1.0 };
+        geometric_mean(&[(d.score, 4.0), (language, 3.0), (activity, 2.0), (distance, 1.0), (how, 1.0)]) * load
+    };
+    let s_learn = learn.as_ref().map(|d| direction_score(d, load));
+    let s_share = share.as_ref().map(|d| direction_score(d, 1.0));
+    let (direction, mut score) = match (s_learn, s_share) {
+        (Some(a), Some(b)) => (Direction::Mutual, 2.0 * a * b / (a + b)),
+        (Some(a), None) => (Direction::LearnFrom, a * config.one_way_share),
+        (None, Some(b)) => (Direction::ShareWith, b * config.one_way_share),
+        (None, None) => return None,
+    };
+    let mut boosted = false;
+    if q.region.is_some_and(|r| config.emerging_regions.contains(&r)) {
+        score *= 1.0 + config.emerging_boost.clamp(0.0, 0.2);
+        boosted = true;
+    }
+    let shown = exposure.get(&slot).copied().unwrap_or(0);
+    let mut lowered = Vec::new();
+    if shown < config.exposure_threshold / 4 {
+        score *= 1.0 + config.newcomer_boost.clamp(0.0, 0.2);
+        boosted = true;
+    } else if shown > config.exposure_threshold {
+        // Spread attention: popular mentors should not be flooded.
+        score /= 1.0 + (shown - config.exposure_threshold) as f32 / config.exposure_threshold as f32;
+        lowered.push(Lowered::Popular);
+    }
+    let mut capacities = Vec::new();
+    let mut partial = false;
+    let mut methods = false;
+    for d in [learn, share].into_iter().flatten() {
+        partial |= d.partial;
+        methods |= d.methods_differ;
+        capacities.extend(d.capacities);
+    }
+    if partial {
+        lowered.push(Lowered::PartialCapacity);
+    }
+    if language < 1.0 {
+        lowered.push(Lowered::LanguageLevel);
+    }
+    if distance < 0.8 {
+        lowered.push(Lowered::Distance);
+    }
+    if activity < 0.5 {
+        lowered.push(Lowered::Inactive);
+    }
+    if load < 0.75 && s_learn.is_some() {
+        lowered.push(Lowered::Busy);
+    }
+    if methods {
+        lowered.push(Lowered::Methods);
+    }
+    Some(Match { slot, score, direction, capacities, languages: shared, same_region, hours_apart, lowered, boosted })
+}
+
+/// Maximal marginal relevance: each next pick trades a little score for being unlike those
+/// already picked (region, affiliation, first language).
+fn diversify(model: &Model, mut pool: Vec<Match>, weight: f32, limit: usize) -> Vec<Match> {
+    let mut picked: Vec<Match> = Vec::with_capacity(limit);
+    while picked.len() < limit && !pool.is_empty() {
+        let similarity = |m: &Match| {
+            let a = model.person(m.slot);
+            picked
+                .iter()
+                .map(|p| {
+                    let b = model.person(p.slot);
+                    match (a, b) {
+                        (Some(a), Some(b)) => {
+                            let region = if a.region.is_some() && a.region == b.region { 0.5 } else { 0.0 };
+                            let org = if a.affiliations.iter().any(|o| b.affiliations.contains(o)) { 0.3 } else { 0.0 };
+                            let lang = if a.languages.first().map(|l| l.0) == b.languages.first().map(|l| l.0) { 0.2 } else { 0.0 };
+                            region + org + lang
+                        }
+                        _ => 0.0,
+                    }
+                })
+                .fold(0.0f32, f32::max)
+        };
+        let best = pool
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i, m.score * (1.0 - weight * similarity(m))))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        picked.push(pool.remove(best));
+    }
+    picked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{person, taxonomy};
+    use crate::model::Interest;
+
+    const TODAY: Date = time::macros::date!(2026 - 11 - 24);
+    const NOW: i64 = 1_795_000_000;
+
+    fn setup() -> Model {
+        Model::new(&taxonomy())
+    }
+
+    fn run(m: &Model, me: u32) -> Vec<Match> {
+        let p = m.person(me).unwrap();
+        matches(m, &Subject::person(me, p), &Config { diversity: 0.0, ..Config::default() }, TODAY, NOW, true, &Exposure::new(), &HashSet::new(), 10)
+    }
+
+    fn add(m: &mut Model, id: i64, offered: &[&str], wanted: &[&str], lang: &str, rank: u8) -> u32 {
+        let mut p = person(m, id, offered, wanted);
+        let l = m.languages.intern(lang);
+        p.languages = vec![(l, rank)];
+        p.updated_at = NOW;
+        m.upsert(p)
+    }
+
+    fn ids(m: &Model, ms: &[Match]) -> Vec<i64> {
+        ms.iter().map(|x| m.person(x.slot).unwrap().account_id).collect()
+    }
+
+    #[test]
+    fn the_only_speaker_of_my_language_ranks_above_a_better_match_i_cannot_talk_to() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &[], &["sparql"], "sw", 6);
+        add(&mut m, 2, &["sparql"], &[], "en", 6);
+        add(&mut m, 3, &["wikidata"], &[], "sw", 4);
+        let found = run(&m, me);
+        assert_eq!(ids(&m, &found), [3], "the exact match speaks no Swahili");
+        assert_eq!(found[0].capacities[0].fit, Fit::Broader);
+    }
+
+    #[test]
+    fn a_mentor_at_their_limit_drops() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &[], &["sparql"], "en", 4);
+        let busy = add(&mut m, 2, &["sparql"], &[], "en", 4);
+        add(&mut m, 3, &["sparql"], &[], "en", 4);
+        assert_eq!(ids(&m, &run(&m, me)), [2, 3]);
+        let mut p = m.person(busy).unwrap().clone();
+        p.max_connections = Some(2);
+        p.open_connections = 2;
+        m.upsert(p);
+        assert_eq!(ids(&m, &run(&m, me)), [3]);
+    }
+
+    #[test]
+    fn a_mutual_pair_outranks_one_way_pairs_of_the_same_strength() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &["bots"], &["sparql"], "en", 4);
+        add(&mut m, 2, &["sparql"], &[], "en", 4);
+        add(&mut m, 3, &[], &["bots"], "en", 4);
+        add(&mut m, 4, &["sparql"], &["bots"], "en", 4);
+        let found = run(&m, me);
+        assert_eq!(ids(&m, &found)[0], 4);
+        assert_eq!(found[0].direction, Direction::Mutual);
+        assert_eq!(found[1].score, found[2].score, "the one-way pairs are equally strong");
+        let directions: Vec<Direction> = found[1..].iter().map(|x| x.direction).collect();
+        assert!(directions.contains(&Direction::LearnFrom) && directions.contains(&Direction::ShareWith));
+    }
+
+    #[test]
+    fn a_parent_capacity_offer_earns_less_than_an_exact_one() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &[], &["sparql"], "en", 4);
+        add(&mut m, 2, &["wikidata"], &[], "en", 4);
+        add(&mut m, 3, &["sparql"], &[], "en", 4);
+        add(&mut m, 4, &["lexemes"], &[], "en", 4);
+        let found = run(&m, me);
+        assert_eq!(ids(&m, &found), [3, 2, 4]);
+        assert!(found[0].score > found[1].score && found[1].score > found[2].score);
+        assert_eq!(found[1].capacities[0].fit, Fit::Broader);
+        assert_eq!(found[2].capacities[0].fit, Fit::Sibling);
+        assert!(found[1].lowered.contains(&Lowered::PartialCapacity));
+    }
+
+    #[test]
+    fn hidden_opted_out_away_and_blocked_people_are_never_suggested() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &[], &["sparql"], "en", 4);
+        let mut hidden = person(&mut m, 2, &["sparql"], &[]);
+        hidden.visibility = crate::profile::Visibility::Hidden;
+        let mut opted_out = person(&mut m, 3, &["sparql"], &[]);
+        opted_out.recommendable = false;
+        let mut away = person(&mut m, 4, &["sparql"], &[]);
+        away.away_until = Some(time::macros::date!(2027 - 01 - 01));
+        for p in [hidden, opted_out, away] {
+            m.upsert(p);
+        }
+        let blocked_slot = add(&mut m, 5, &["sparql"], &[], "en", 4);
+        add(&mut m, 6, &["sparql"], &[], "en", 4);
+        let p = m.person(me).unwrap();
+        let blocked: HashSet<u32> = [blocked_slot].into();
+        let found = matches(&m, &Subject::person(me, p), &Config::default(), TODAY, NOW, true, &Exposure::new(), &blocked, 10);
+        assert_eq!(ids(&m, &found), [6]);
+    }
+
+    #[test]
+    fn the_emerging_boost_is_bounded_and_never_overrides_a_filter() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &[], &["sparql"], "en", 4);
+        let far = add(&mut m, 2, &["sparql"], &[], "fr", 4);
+        let mut p = m.person(far).unwrap().clone();
+        p.region = Some(Region::SubSaharanAfrica);
+        m.upsert(p);
+        let near = add(&mut m, 3, &["sparql"], &[], "en", 4);
+        let mut p = m.person(near).unwrap().clone();
+        p.region = Some(Region::SubSaharanAfrica);
+        m.upsert(p);
+        let config = Config { emerging_boost: 5.0, ..Config::default() };
+        let p = m.person(me).unwrap();
+        let found = matches(&m, &Subject::person(me, p), &config, TODAY, NOW, true, &Exposure::new(), &HashSet::new(), 10);
+        assert_eq!(ids(&m, &found), [3], "no shared language, no match, whatever the boost");
+        assert!(found[0].boosted);
+        assert!(found[0].score <= 1.2 * 1.05 * config.one_way_share + f32::EPSILON);
+        let _ = Interest { capacity: 0, methods: 0, formats: 0 };
+    }
+}

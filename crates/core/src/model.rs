@@ -1,0 +1,520 @@
+//! The in-memory read model behind search, matching and the map: every visible fact about
+//! people, as compact records and posting lists (roaring bitmaps), updated on every write so
+//! that a request never scans the database.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+
+use roaring::RoaringBitmap;
+use time::Date;
+
+use crate::capacity::{Format, Method};
+use crate::profile::{Region, Visibility};
+use crate::taxonomy::Taxonomy;
+
+/// Strings mapped to dense numbers, so records and postings stay small.
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.index.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), id);
+        id
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Methods and formats as bit sets.
+pub fn method_bits(methods: &[Method]) -> u16 {
+    methods.iter().fold(0, |bits, m| bits | 1 << Method::ALL.iter().position(|x| x == m).unwrap_or(0))
+}
+
+pub fn format_bits(formats: &[Format]) -> u8 {
+    formats.iter().fold(0, |bits, f| bits | 1 << Format::ALL.iter().position(|x| x == f).unwrap_or(0))
+}
+
+/// A capacity offered or wanted, with how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interest {
+    pub capacity: u32,
+    pub methods: u16,
+    pub formats: u8,
+}
+
+/// A person as the read model keeps them. Capacity, language, country, organization and
+/// project numbers come from the model's interners.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub account_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub country: Option<u32>,
+    pub region: Option<Region>,
+    /// Hours from UTC, when the person gave a time zone.
+    pub utc_offset: Option<f32>,
+    /// Language number and Babel rank (0–5, 6 native).
+    pub languages: Vec<(u32, u8)>,
+    /// Capacity number and level (0 when not given).
+    pub known: Vec<(u32, u8)>,
+    pub offered: Vec<Interest>,
+    pub wanted: Vec<Interest>,
+    pub affiliations: Vec<u32>,
+    pub projects: Vec<u32>,
+    pub visibility: Visibility,
+    pub recommendable: bool,
+    pub away_until: Option<Date>,
+    pub max_connections: Option<u16>,
+    pub open_connections: u16,
+    /// Unix seconds of the last change, for "recent activity".
+    pub updated_at: i64,
+}
+
+impl Person {
+    pub fn is_away(&self, today: Date) -> bool {
+        self.away_until.is_some_and(|d| d >= today)
+    }
+
+    pub fn at_capacity_limit(&self) -> bool {
+        self.max_connections.is_some_and(|max| self.open_connections >= max)
+    }
+
+    pub fn language_rank(&self, language: u32) -> Option<u8> {
+        self.languages.iter().find(|(l, _)| *l == language).map(|(_, r)| *r)
+    }
+}
+
+/// The dimensions a search can filter on, and facet counts are given for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    Offers,
+    Wants,
+    Knows,
+    Language,
+    Country,
+    Region,
+    Affiliation,
+    Project,
+    Method,
+    Format,
+}
+
+#[derive(Debug, Default)]
+struct Postings {
+    /// Holders of each capacity or of any capacity under it (so a filter on an area finds
+    /// everyone in it without unions at query time).
+    offers: HashMap<u32, RoaringBitmap>,
+    wants: HashMap<u32, RoaringBitmap>,
+    knows: HashMap<u32, RoaringBitmap>,
+    /// Speakers of a language, per Babel rank.
+    languages: HashMap<u32, [RoaringBitmap; 7]>,
+    countries: HashMap<u32, RoaringBitmap>,
+    regions: HashMap<Region, RoaringBitmap>,
+    affiliations: HashMap<u32, RoaringBitmap>,
+    projects: HashMap<u32, RoaringBitmap>,
+    methods: HashMap<u32, RoaringBitmap>,
+    formats: HashMap<u32, RoaringBitmap>,
+    public: RoaringBitmap,
+    members: RoaringBitmap,
+    /// People with an away date (past or future): few, checked against today per query.
+    away: RoaringBitmap,
+}
+
+/// The read model.
+#[derive(Debug, Default)]
+pub struct Model {
+    people: Vec<Option<Person>>,
+    by_account: HashMap<i64, u32>,
+    free_slots: Vec<u32>,
+    pub capacities: Interner,
+    pub languages: Interner,
+    pub countries: Interner,
+    pub organizations: Interner,
+    pub projects: Interner,
+    /// Parent of each capacity number, from the taxonomy.
+    capacity_parent: Vec<Option<u32>>,
+    capacity_children: Vec<Vec<u32>>,
+    postings: Postings,
+    recency: BTreeSet<(Reverse<i64>, u32)>,
+}
+
+impl Model {
+    /// An empty model over a taxonomy.
+    pub fn new(taxonomy: &Taxonomy) -> Model {
+        let mut model = Model::default();
+        model.set_taxonomy(taxonomy);
+        model
+    }
+
+    /// Takes a new taxonomy: the postings that roll capacities up to their ancestors are
+    /// rebuilt.
+    pub fn set_taxonomy(&mut self, taxonomy: &Taxonomy) {
+        for key in taxonomy.keys() {
+            self.capacities.intern(key);
+        }
+        let n = self.capacities.len();
+        self.capacity_parent = vec![None; n];
+        self.capacity_children = vec![Vec::new(); n];
+        for key in taxonomy.keys() {
+            let id = self.capacities.intern(key);
+            if let Some(parent) = taxonomy.parent(key) {
+                let p = self.capacities.intern(parent);
+                self.capacity_parent[id as usize] = Some(p);
+                self.capacity_children[p as usize].push(id);
+            }
+        }
+        let people: Vec<Person> = self.people.iter().flatten().cloned().collect();
+        self.postings = Postings::default();
+        self.people.clear();
+        self.by_account.clear();
+        self.free_slots.clear();
+        self.recency.clear();
+        for p in people {
+            self.upsert(p);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_account.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_account.is_empty()
+    }
+
+    pub fn person(&self, slot: u32) -> Option<&Person> {
+        self.people.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub fn slot_of(&self, account_id: i64) -> Option<u32> {
+        self.by_account.get(&account_id).copied()
+    }
+
+    pub fn people(&self) -> impl Iterator<Item = (u32, &Person)> {
+        self.people
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_ref().map(|p| (i as u32, p)))
+    }
+
+    /// A capacity and its ancestors (for rolling postings up the tree).
+    pub fn with_ancestors(&self, capacity: u32) -> Vec<u32> {
+        let mut out = vec![capacity];
+        let mut current = capacity;
+        while let Some(Some(p)) = self.capacity_parent.get(current as usize) {
+            out.push(*p);
+            current = *p;
+        }
+        out
+    }
+
+    pub fn parent(&self, capacity: u32) -> Option<u32> {
+        self.capacity_parent.get(capacity as usize).copied().flatten()
+    }
+
+    pub fn children(&self, capacity: u32) -> &[u32] {
+        self.capacity_children.get(capacity as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// Depth of a capacity: 1 for an area.
+    pub fn depth(&self, capacity: u32) -> usize {
+        self.with_ancestors(capacity).len()
+    }
+
+    /// Adds or replaces a person; returns their slot (a stable number while they exist).
+    pub fn upsert(&mut self, person: Person) -> u32 {
+        if let Some(slot) = self.by_account.get(&person.account_id).copied() {
+            self.unindex(slot);
+            self.people[slot as usize] = Some(person);
+            self.index(slot);
+            return slot;
+        }
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.people.push(None);
+                (self.people.len() - 1) as u32
+            }
+        };
+        self.by_account.insert(person.account_id, slot);
+        self.people[slot as usize] = Some(person);
+        self.index(slot);
+        slot
+    }
+
+    pub fn remove(&mut self, account_id: i64) -> Option<u32> {
+        let slot = self.by_account.remove(&account_id)?;
+        self.unindex(slot);
+        self.people[slot as usize] = None;
+        self.free_slots.push(slot);
+        Some(slot)
+    }
+
+    fn index(&mut self, slot: u32) {
+        self.apply(slot, true);
+    }
+
+    fn unindex(&mut self, slot: u32) {
+        self.apply(slot, false);
+    }
+
+    fn apply(&mut self, slot: u32, add: bool) {
+        let Some(p) = self.people[slot as usize].clone() else { return };
+        let set = |bitmap: &mut RoaringBitmap| {
+            if add {
+                bitmap.insert(slot);
+            } else {
+                bitmap.remove(slot);
+            }
+        };
+        let rolled = |map: &mut HashMap<u32, RoaringBitmap>, caps: &mut dyn Iterator<Item = u32>, model_parent: &[Option<u32>]| {
+            let mut seen = Vec::new();
+            for c in caps {
+                let mut current = Some(c);
+                while let Some(x) = current {
+                    if !seen.contains(&x) {
+                        seen.push(x);
+                    }
+                    current = model_parent.get(x as usize).copied().flatten();
+                }
+            }
+            for c in seen {
+                set(map.entry(c).or_default());
+            }
+        };
+        let parents = self.capacity_parent.clone();
+        rolled(&mut self.postings.offers, &mut p.offered.iter().map(|i| i.capacity), &parents);
+        rolled(&mut self.postings.wants, &mut p.wanted.iter().map(|i| i.capacity), &parents);
+        rolled(&mut self.postings.knows, &mut p.known.iter().map(|k| k.0), &parents);
+        for (language, rank) in &p.languages {
+            let ranks = self.postings.languages.entry(*language).or_default();
+            set(&mut ranks[usize::from(*rank).min(6)]);
+        }
+        if let Some(c) = p.country {
+            set(self.postings.countries.entry(c).or_default());
+        }
+        if let Some(r) = p.region {
+            set(self.postings.regions.entry(r).or_default());
+        }
+        for o in &p.affiliations {
+            set(self.postings.affiliations.entry(*o).or_default());
+        }
+        for pr in &p.projects {
+            set(self.postings.projects.entry(*pr).or_default());
+        }
+        let methods = p.offered.iter().chain(&p.wanted).fold(0u16, |b, i| b | i.methods);
+        let formats = p.offered.iter().chain(&p.wanted).fold(0u8, |b, i| b | i.formats);
+        for bit in 0..16u32 {
+            if methods & (1 << bit) != 0 {
+                set(self.postings.methods.entry(bit).or_default());
+            }
+        }
+        for bit in 0..8u32 {
+            if formats & (1 << bit) != 0 {
+                set(self.postings.formats.entry(bit).or_default());
+            }
+        }
+        if p.away_until.is_some() {
+            set(&mut self.postings.away);
+        }
+        match p.visibility {
+            Visibility::Public => set(&mut self.postings.public),
+            Visibility::Members => set(&mut self.postings.members),
+            Visibility::Hidden => {}
+        }
+        if add {
+            self.recency.insert((Reverse(p.updated_at), slot));
+        } else {
+            self.recency.remove(&(Reverse(p.updated_at), slot));
+        }
+    }
+
+    /// Everyone a caller may see: public profiles, and members-only ones for signed-in callers.
+    pub fn visible(&self, signed_in: bool) -> RoaringBitmap {
+        if signed_in {
+            &self.postings.public | &self.postings.members
+        } else {
+            self.postings.public.clone()
+        }
+    }
+
+    /// People away today, among `candidates`.
+    pub fn away_today(&self, candidates: &RoaringBitmap, today: Date) -> RoaringBitmap {
+        (candidates & &self.postings.away)
+            .iter()
+            .filter(|s| self.person(*s).is_some_and(|p| p.is_away(today)))
+            .collect()
+    }
+
+    /// Public profiles only: what aggregates count.
+    pub fn public(&self) -> &RoaringBitmap {
+        &self.postings.public
+    }
+
+    /// Holders of a capacity (or anything under it) in one relation.
+    pub fn holders(&self, dimension: Dimension, capacity: u32) -> Option<&RoaringBitmap> {
+        match dimension {
+            Dimension::Offers => self.postings.offers.get(&capacity),
+            Dimension::Wants => self.postings.wants.get(&capacity),
+            Dimension::Knows => self.postings.knows.get(&capacity),
+            _ => None,
+        }
+    }
+
+    /// The posting list of one filter value. Languages take a minimum rank.
+    pub fn posting(&self, dimension: Dimension, value: u32, min_rank: u8) -> RoaringBitmap {
+        let get = |map: &HashMap<u32, RoaringBitmap>| map.get(&value).cloned().unwrap_or_default();
+        match dimension {
+            Dimension::Offers => get(&self.postings.offers),
+            Dimension::Wants => get(&self.postings.wants),
+            Dimension::Knows => get(&self.postings.knows),
+            Dimension::Language => self
+                .postings
+                .languages
+                .get(&value)
+                .map(|ranks| ranks[usize::from(min_rank).min(6)..].iter().fold(RoaringBitmap::new(), |acc, b| acc | b))
+                .unwrap_or_default(),
+            Dimension::Country => get(&self.postings.countries),
+            Dimension::Region => Region::ALL
+                .get(value as usize)
+                .and_then(|r| self.postings.regions.get(r))
+                .cloned()
+                .unwrap_or_default(),
+            Dimension::Affiliation => get(&self.postings.affiliations),
+            Dimension::Project => get(&self.postings.projects),
+            Dimension::Method => get(&self.postings.methods),
+            Dimension::Format => get(&self.postings.formats),
+        }
+    }
+
+    /// The values a dimension has postings for, to count facets over.
+    pub fn values(&self, dimension: Dimension) -> Vec<u32> {
+        let keys = |map: &HashMap<u32, RoaringBitmap>| {
+            let mut k: Vec<u32> = map.iter().filter(|(_, b)| !b.is_empty()).map(|(k, _)| *k).collect();
+            k.sort_unstable();
+            k
+        };
+        match dimension {
+            Dimension::Offers => keys(&self.postings.offers),
+            Dimension::Wants => keys(&self.postings.wants),
+            Dimension::Knows => keys(&self.postings.knows),
+            Dimension::Language => {
+                let mut k: Vec<u32> = self.postings.languages.keys().copied().collect();
+                k.sort_unstable();
+                k
+            }
+            Dimension::Country => keys(&self.postings.countries),
+            Dimension::Region => (0..Region::ALL.len() as u32).collect(),
+            Dimension::Affiliation => keys(&self.postings.affiliations),
+            Dimension::Project => keys(&self.postings.projects),
+            Dimension::Method => keys(&self.postings.methods),
+            Dimension::Format => keys(&self.postings.formats),
+        }
+    }
+
+    /// Slots by most recent change first, starting after `after` (a cursor).
+    pub fn by_recency(&self, after: Option<(i64, u32)>) -> impl Iterator<Item = (i64, u32)> + '_ {
+        let start = after.map(|(t, s)| (Reverse(t), s));
+        self.recency
+            .iter()
+            .filter(move |k| start.is_none_or(|st| **k > st))
+            .map(|(Reverse(t), s)| (*t, *s))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn taxonomy() -> Taxonomy {
+        Taxonomy::from_edges([
+            ("tech", None),
+            ("wikidata", Some("tech")),
+            ("sparql", Some("wikidata")),
+            ("lexemes", Some("wikidata")),
+            ("bots", Some("tech")),
+            ("comm", None),
+            ("social", Some("comm")),
+        ])
+        .unwrap()
+    }
+
+    pub fn person(model: &mut Model, id: i64, offered: &[&str], wanted: &[&str]) -> Person {
+        let en = model.languages.intern("en");
+        Person {
+            account_id: id,
+            username: format!("user{id}"),
+            display_name: format!("User {id}"),
+            country: None,
+            region: None,
+            utc_offset: None,
+            languages: vec![(en, 4)],
+            known: offered.iter().map(|c| (model.capacities.intern(c), 3)).collect(),
+            offered: offered.iter().map(|c| Interest { capacity: model.capacities.intern(c), methods: 0, formats: 0 }).collect(),
+            wanted: wanted.iter().map(|c| Interest { capacity: model.capacities.intern(c), methods: 0, formats: 0 }).collect(),
+            affiliations: Vec::new(),
+            projects: Vec::new(),
+            visibility: Visibility::Public,
+            recommendable: true,
+            away_until: None,
+            max_connections: None,
+            open_connections: 0,
+            updated_at: id,
+        }
+    }
+
+    #[test]
+    fn postings_roll_up_the_tree_and_follow_updates() {
+        let mut m = Model::new(&taxonomy());
+        let p = person(&mut m, 1, &["sparql"], &["social"]);
+        let slot = m.upsert(p.clone());
+        let cap = |m: &Model, k: &str| m.capacities.get(k).unwrap();
+        assert!(m.posting(Dimension::Offers, cap(&m, "sparql"), 0).contains(slot));
+        assert!(m.posting(Dimension::Offers, cap(&m, "wikidata"), 0).contains(slot));
+        assert!(m.posting(Dimension::Offers, cap(&m, "tech"), 0).contains(slot));
+        assert!(!m.posting(Dimension::Offers, cap(&m, "lexemes"), 0).contains(slot));
+        let mut changed = p;
+        changed.offered.clear();
+        m.upsert(changed);
+        assert!(m.posting(Dimension::Offers, cap(&m, "tech"), 0).is_empty());
+        assert_eq!(m.remove(1), Some(slot));
+        assert!(m.posting(Dimension::Wants, cap(&m, "comm"), 0).is_empty());
+        assert_eq!(m.len(), 0);
+    }
+
+    #[test]
+    fn language_postings_honour_a_minimum_level() {
+        let mut m = Model::new(&taxonomy());
+        let es = m.languages.intern("es");
+        let mut a = person(&mut m, 1, &[], &[]);
+        a.languages = vec![(es, 2)];
+        let mut b = person(&mut m, 2, &[], &[]);
+        b.languages = vec![(es, 6)];
+        let (sa, sb) = (m.upsert(a), m.upsert(b));
+        let at_least_3 = m.posting(Dimension::Language, es, 3);
+        assert!(!at_least_3.contains(sa) && at_least_3.contains(sb));
+        assert_eq!(m.posting(Dimension::Language, es, 0).len(), 2);
+    }
+}

@@ -1,0 +1,292 @@
+//! Multi-criteria search over the read model: values of one filter are OR-ed, different
+//! filters AND-ed; facet counts say how many results each value would give; pages are cut by
+//! a cursor that stays stable while people are added.
+
+use std::collections::{BTreeMap, HashMap};
+
+use roaring::RoaringBitmap;
+use time::Date;
+
+use crate::model::{Dimension, Model};
+
+pub const ALL_DIMENSIONS: [Dimension; 10] = [
+    Dimension::Offers,
+    Dimension::Wants,
+    Dimension::Knows,
+    Dimension::Language,
+    Dimension::Country,
+    Dimension::Region,
+    Dimension::Affiliation,
+    Dimension::Project,
+    Dimension::Method,
+    Dimension::Format,
+];
+
+/// Slots matching a free-text query, with their relevance.
+#[derive(Debug, Default, Clone)]
+pub struct TextHits {
+    pub slots: RoaringBitmap,
+    pub scores: HashMap<u32, f32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Text relevance when there is a text query, otherwise most recent activity.
+    Relevance,
+    Recent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Filter values per dimension: OR within a dimension, AND across.
+    pub filters: BTreeMap<Dimension, Vec<u32>>,
+    /// Minimum Babel rank for the language filter (0–6).
+    pub min_level: u8,
+    pub text: Option<TextHits>,
+    pub available_now: bool,
+    pub today: Date,
+    pub signed_in: bool,
+    pub sort: Sort,
+    pub limit: usize,
+    pub cursor: Option<String>,
+    pub facets: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub total: u64,
+    pub slots: Vec<u32>,
+    pub next_cursor: Option<String>,
+    /// For each dimension, values with how many results they would give.
+    pub facets: BTreeMap<Dimension, Vec<(u32, u64)>>,
+}
+
+/// An opaque position in a result list: the sort key and slot of the last item shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cursor {
+    Score(f32, u32),
+    Recent(i64, u32),
+}
+
+impl Cursor {
+    fn encode(self) -> String {
+        match self {
+            Cursor::Score(score, slot) => format!("s{}-{slot}", score.to_bits()),
+            Cursor::Recent(time, slot) => format!("r{time}-{slot}"),
+        }
+    }
+
+    fn decode(s: &str) -> Option<Cursor> {
+        let (kind, rest) = s.split_at_checked(1)?;
+        let (key, slot) = rest.rsplit_once('-')?;
+        let slot = slot.parse().ok()?;
+        match kind {
+            "s" => Some(Cursor::Score(f32::from_bits(key.parse().ok()?), slot)),
+            "r" => Some(Cursor::Recent(key.parse().ok()?, slot)),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a cursor string is one this module wrote.
+pub fn valid_cursor(s: &str) -> bool {
+    Cursor::decode(s).is_some()
+}
+
+fn filter_bitmap(model: &Model, dimension: Dimension, values: &[u32], min_level: u8) -> RoaringBitmap {
+    values
+        .iter()
+        .fold(RoaringBitmap::new(), |acc, v| acc | model.posting(dimension, *v, min_level))
+}
+
+pub fn search(model: &Model, q: &Query) -> Results {
+    let mut base = model.visible(q.signed_in);
+    if let Some(text) = &q.text {
+        base &= &text.slots;
+    }
+    if q.available_now {
+        base -= model.away_today(&base, q.today);
+    }
+    let filters: BTreeMap<Dimension, RoaringBitmap> = q
+        .filters
+        .iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(d, values)| (*d, filter_bitmap(model, *d, values, q.min_level)))
+        .collect();
+    let mut candidates = base.clone();
+    for bitmap in filters.values() {
+        candidates &= bitmap;
+    }
+
+    let mut facets = BTreeMap::new();
+    if q.facets {
+        for dimension in ALL_DIMENSIONS {
+            // Counts ignore the dimension's own filter, so they say what adding a value gives.
+            let mut scope = base.clone();
+            for (d, bitmap) in &filters {
+                if *d != dimension {
+                    scope &= bitmap;
+                }
+            }
+            let min = if dimension == Dimension::Language { q.min_level } else { 0 };
+            let counts: Vec<(u32, u64)> = model
+                .values(dimension)
+                .into_iter()
+                .map(|v| (v, scope.intersection_len(&model.posting(dimension, v, min))))
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            facets.insert(dimension, counts);
+        }
+    }
+
+    let cursor = q.cursor.as_deref().and_then(Cursor::decode);
+    let by_score = q.sort == Sort::Relevance && q.text.is_some();
+    let mut page: Vec<(Cursor, u32)> = Vec::with_capacity(q.limit + 1);
+    if by_score {
+        let scores = &q.text.as_ref().expect("text query").scores;
+        let mut ranked: Vec<(f32, u32)> = candidates
+            .iter()
+            .map(|s| (scores.get(&s).copied().unwrap_or(0.0), s))
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let start = match cursor {
+            Some(Cursor::Score(score, slot)) => ranked
+                .iter()
+                .position(|(sc, s)| sc.total_cmp(&score).is_lt() || (*sc == score && *s > slot))
+                .unwrap_or(ranked.len()),
+            _ => 0,
+        };
+        page.extend(ranked[start..].iter().take(q.limit + 1).map(|(sc, s)| (Cursor::Score(*sc, *s), *s)));
+    } else {
+        let after = match cursor {
+            Some(Cursor::Recent(t, s)) => Some((t, s)),
+            _ => None,
+        };
+        // Few candidates: sort them; many: walk the recency order and keep the candidates.
+        if candidates.len() < 4096 {
+            let mut ranked: Vec<(i64, u32)> = candidates
+                .iter()
+                .filter_map(|s| Some((model.person(s)?.updated_at, s)))
+                .filter(|&(t, s)| after.is_none_or(|(at, aslot)| t < at || (t == at && s > aslot)))
+                .collect();
+            ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            page.extend(ranked.into_iter().take(q.limit + 1).map(|(t, s)| (Cursor::Recent(t, s), s)));
+        } else {
+            page.extend(
+                model
+                    .by_recency(after)
+                    .filter(|(_, s)| candidates.contains(*s))
+                    .take(q.limit + 1)
+                    .map(|(t, s)| (Cursor::Recent(t, s), s)),
+            );
+        }
+    }
+    let next_cursor = if page.len() > q.limit {
+        page.truncate(q.limit);
+        page.last().map(|(c, _)| c.encode())
+    } else {
+        None
+    };
+    Results {
+        total: candidates.len(),
+        slots: page.into_iter().map(|(_, s)| s).collect(),
+        next_cursor,
+        facets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{person, taxonomy};
+    use crate::profile::Visibility;
+
+    fn query() -> Query {
+        Query {
+            filters: BTreeMap::new(),
+            min_level: 0,
+            text: None,
+            available_now: false,
+            today: time::macros::date!(2026 - 11 - 24),
+            signed_in: false,
+            sort: Sort::Recent,
+            limit: 2,
+            cursor: None,
+            facets: true,
+        }
+    }
+
+    #[test]
+    fn filters_or_within_and_across_and_respect_visibility() {
+        let mut m = Model::new(&taxonomy());
+        let a = person(&mut m, 1, &["sparql"], &["social"]);
+        let b = person(&mut m, 2, &["bots"], &["social"]);
+        let mut c = person(&mut m, 3, &["lexemes"], &[]);
+        c.visibility = Visibility::Members;
+        let mut d = person(&mut m, 4, &["sparql"], &["social"]);
+        d.visibility = Visibility::Hidden;
+        for p in [a, b, c, d] {
+            m.upsert(p);
+        }
+        let cap = |k: &str| m.capacities.get(k).unwrap();
+        let mut q = query();
+        q.filters.insert(Dimension::Offers, vec![cap("wikidata"), cap("bots")]);
+        q.limit = 10;
+        let r = search(&m, &q);
+        assert_eq!(r.total, 2, "hidden and members-only are out for anonymous callers");
+        q.signed_in = true;
+        assert_eq!(search(&m, &q).total, 3, "members-only counts for members; hidden never");
+        q.filters.insert(Dimension::Wants, vec![cap("comm")]);
+        let r = search(&m, &q);
+        assert_eq!(r.total, 2);
+        let offers = &r.facets[&Dimension::Offers];
+        assert!(offers.contains(&(cap("tech"), 2)), "{offers:?}");
+        let wants = &r.facets[&Dimension::Wants];
+        assert!(wants.contains(&(cap("social"), 2)));
+    }
+
+    #[test]
+    fn cursors_page_through_everything_once() {
+        let mut m = Model::new(&taxonomy());
+        for id in 1..=7 {
+            let p = person(&mut m, id, &["sparql"], &[]);
+            m.upsert(p);
+        }
+        let mut q = query();
+        let mut seen = Vec::new();
+        loop {
+            let r = search(&m, &q);
+            assert_eq!(r.total, 7);
+            seen.extend(r.slots.iter().map(|s| m.person(*s).unwrap().account_id));
+            match r.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, [7, 6, 5, 4, 3, 2, 1]);
+        assert!(valid_cursor("r5-3") && !valid_cursor("nonsense"));
+    }
+
+    #[test]
+    fn text_relevance_orders_and_pages() {
+        let mut m = Model::new(&taxonomy());
+        let mut slots = Vec::new();
+        for id in 1..=5 {
+            let p = person(&mut m, id, &[], &[]);
+            slots.push(m.upsert(p));
+        }
+        let mut hits = TextHits::default();
+        for (i, s) in slots.iter().enumerate().take(4) {
+            hits.slots.insert(*s);
+            hits.scores.insert(*s, i as f32);
+        }
+        let mut q = query();
+        q.text = Some(hits);
+        q.sort = Sort::Relevance;
+        let first = search(&m, &q);
+        assert_eq!(first.total, 4);
+        assert_eq!(first.slots, [slots[3], slots[2]]);
+        q.cursor = first.next_cursor;
+        assert_eq!(search(&m, &q).slots, [slots[1], slots[0]]);
+    }
+}
