@@ -170,7 +170,8 @@ pub fn fit(model: &Model, wanted: u32, offered: u32) -> Option<Fit> {
         return Some(Fit::Broader);
     }
     // Siblings share a parent below the areas (two capacities in one area are too far apart).
-    if wanted_parent.is_some() && wanted_parent == model.parent(offered) && model.depth(wanted) > 2 {
+    if wanted_parent.is_some() && wanted_parent == model.parent(offered) && model.depth(wanted) > 2
+    {
         return Some(Fit::Sibling);
     }
     None
@@ -183,7 +184,13 @@ fn language_fit(a: &[(u32, u8)], b: &[(u32, u8)]) -> (f32, Vec<u32>) {
     for (lang, ra) in a {
         if let Some((_, rb)) = b.iter().find(|(l, _)| l == lang) {
             let low = (*ra).min(*rb);
-            let f = if low >= 3 { 1.0 } else if low == 2 { 0.6 } else { 0.0 };
+            let f = if low >= 3 {
+                1.0
+            } else if low == 2 {
+                0.6
+            } else {
+                0.0
+            };
             if f > 0.0 {
                 shared.push(*lang);
             }
@@ -217,9 +224,17 @@ fn capacity_score(
     for w in wanted {
         let mut best: Option<(f32, CapacityMatch, bool)> = None;
         for o in offered {
-            let Some(fit) = fit(model, w.capacity, o.capacity) else { continue };
-            let teacher_level = teacher_known.iter().find(|(c, _)| *c == o.capacity).map_or(0, |(_, l)| *l);
-            let learner_level = learner_known.iter().find(|(c, _)| *c == w.capacity).map_or(0, |(_, l)| *l);
+            let Some(fit) = fit(model, w.capacity, o.capacity) else {
+                continue;
+            };
+            let teacher_level = teacher_known
+                .iter()
+                .find(|(c, _)| *c == o.capacity)
+                .map_or(0, |(_, l)| *l);
+            let learner_level = learner_known
+                .iter()
+                .find(|(c, _)| *c == w.capacity)
+                .map_or(0, |(_, l)| *l);
             let level = match teacher_level {
                 0 => 0.85,
                 l if learner_level > 0 && l <= learner_level => 0.5,
@@ -232,7 +247,16 @@ fn capacity_score(
             let how = if method_clash { 0.75 } else { 1.0 };
             let value = fit.credit() * level * how;
             if best.as_ref().is_none_or(|b| value > b.0) {
-                best = Some((value, CapacityMatch { direction, wanted: w.capacity, offered: o.capacity, fit }, method_clash));
+                best = Some((
+                    value,
+                    CapacityMatch {
+                        direction,
+                        wanted: w.capacity,
+                        offered: o.capacity,
+                        fit,
+                    },
+                    method_clash,
+                ));
             }
         }
         if let Some((value, m, clash)) = best {
@@ -251,7 +275,12 @@ fn capacity_score(
     // The best pair matters most; further matches add a little.
     let breadth = 1.0 + 0.05 * (per_need.len().min(4) as f32 - 1.0);
     let score = ((0.7 * top[0] + 0.3 * mean) * breadth).min(1.0);
-    Some(Directional { score, capacities, partial, methods_differ })
+    Some(Directional {
+        score,
+        capacities,
+        partial,
+        methods_differ,
+    })
 }
 
 fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
@@ -279,20 +308,26 @@ pub fn matches(
     let related = |interests: &[Interest], dimension: Dimension| {
         let mut out = RoaringBitmap::new();
         for i in interests {
-            out |= model.posting(dimension, i.capacity, 0);
-            if let Some(p) = model.parent(i.capacity).filter(|p| model.parent(*p).is_some()) {
-                out |= model.posting(dimension, p, 0);
+            out |= model.posting(dimension, i.capacity, 0).as_ref();
+            if let Some(p) = model
+                .parent(i.capacity)
+                .filter(|p| model.parent(*p).is_some())
+            {
+                out |= model.posting(dimension, p, 0).as_ref();
             }
         }
         out
     };
-    let mut candidates = related(subject.wanted, Dimension::Offers) | related(subject.offered, Dimension::Wants);
+    let mut candidates =
+        related(subject.wanted, Dimension::Offers) | related(subject.offered, Dimension::Wants);
     candidates &= model.visible(signed_in);
     if let Some(languages) = subject.languages {
         let speakers = languages
             .iter()
             .filter(|(_, rank)| *rank >= 2)
-            .fold(RoaringBitmap::new(), |acc, (l, _)| acc | model.posting(Dimension::Language, *l, 2));
+            .fold(RoaringBitmap::new(), |acc, (l, _)| {
+                acc | model.posting(Dimension::Language, *l, 2).as_ref()
+            });
         candidates &= speakers;
     }
     if let Some(slot) = subject.slot {
@@ -320,11 +355,15 @@ pub fn matches(
         if blocked.contains(&slot) {
             continue;
         }
-        let Some(q) = model.person(slot) else { continue };
+        let Some(q) = model.person(slot) else {
+            continue;
+        };
         if !q.recommendable || q.is_away(today) || q.at_capacity_limit() {
             continue;
         }
-        let Some(m) = score_pair(model, subject, slot, q, config, now, exposure) else { continue };
+        let Some(m) = score_pair(model, subject, slot, q, config, now, exposure) else {
+            continue;
+        };
         if heap.len() < keep || heap.peek().is_some_and(|worst| m.score > worst.0) {
             heap.push(Ranked(m.score, slot));
             found.insert(slot, m);
@@ -335,7 +374,10 @@ pub fn matches(
             }
         }
     }
-    let mut ranked: Vec<Match> = heap.into_iter().filter_map(|Ranked(_, s)| found.remove(&s)).collect();
+    let mut ranked: Vec<Match> = heap
+        .into_iter()
+        .filter_map(|Ranked(_, s)| found.remove(&s))
+        .collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot)));
     diversify(model, ranked, config.diversity, limit)
 }
@@ -356,8 +398,22 @@ fn score_pair(
     if language == 0.0 {
         return None;
     }
-    let learn = capacity_score(model, subject.wanted, subject.known, &q.offered, &q.known, Direction::LearnFrom);
-    let share = capacity_score(model, &q.wanted, &q.known, subject.offered, subject.known, Direction::ShareWith);
+    let learn = capacity_score(
+        model,
+        subject.wanted,
+        subject.known,
+        &q.offered,
+        &q.known,
+        Direction::LearnFrom,
+    );
+    let share = capacity_score(
+        model,
+        &q.wanted,
+        &q.known,
+        subject.offered,
+        subject.known,
+        Direction::ShareWith,
+    );
     if learn.is_none() && share.is_none() {
         return None;
     }
@@ -374,11 +430,19 @@ fn score_pair(
     };
     let months_idle = ((now - q.updated_at).max(0) as f32) / (30.0 * 86400.0);
     let activity = 1.0 / (1.0 + months_idle / 6.0);
-    let load = q.max_connections.map_or(1.0, |max| 1.0 / (1.0 + f32::from(q.open_connections) / f32::from(max.max(1))));
+    let load = q.max_connections.map_or(1.0, |max| {
+        1.0 / (1.0 + f32::from(q.open_connections) / f32::from(max.max(1)))
+    });
     // The teacher's load damps only the direction where they teach.
     let direction_score = |d: &Directional, load: f32| {
         let how = if d.methods_differ { 0.8 } else { 1.0 };
-        geometric_mean(&[(d.score, 4.0), (language, 3.0), (activity, 2.0), (distance, 1.0), (how, 1.0)]) * load
+        geometric_mean(&[
+            (d.score, 4.0),
+            (language, 3.0),
+            (activity, 2.0),
+            (distance, 1.0),
+            (how, 1.0),
+        ]) * load
     };
     let s_learn = learn.as_ref().map(|d| direction_score(d, load));
     let s_share = share.as_ref().map(|d| direction_score(d, 1.0));
@@ -389,7 +453,9 @@ fn score_pair(
         (None, None) => return None,
     };
     let mut boosted = false;
-    if q.region.is_some_and(|r| config.emerging_regions.contains(&r)) {
+    if q.region
+        .is_some_and(|r| config.emerging_regions.contains(&r))
+    {
         score *= 1.0 + config.emerging_boost.clamp(0.0, 0.2);
         boosted = true;
     }
@@ -400,7 +466,8 @@ fn score_pair(
         boosted = true;
     } else if shown > config.exposure_threshold {
         // Spread attention: popular mentors should not be flooded.
-        score /= 1.0 + (shown - config.exposure_threshold) as f32 / config.exposure_threshold as f32;
+        score /=
+            1.0 + (shown - config.exposure_threshold) as f32 / config.exposure_threshold as f32;
         lowered.push(Lowered::Popular);
     }
     let mut capacities = Vec::new();
@@ -429,7 +496,17 @@ fn score_pair(
     if methods {
         lowered.push(Lowered::Methods);
     }
-    Some(Match { slot, score, direction, capacities, languages: shared, same_region, hours_apart, lowered, boosted })
+    Some(Match {
+        slot,
+        score,
+        direction,
+        capacities,
+        languages: shared,
+        same_region,
+        hours_apart,
+        lowered,
+        boosted,
+    })
 }
 
 /// Maximal marginal relevance: each next pick trades a little score for being unlike those
@@ -445,9 +522,23 @@ fn diversify(model: &Model, mut pool: Vec<Match>, weight: f32, limit: usize) -> 
                     let b = model.person(p.slot);
                     match (a, b) {
                         (Some(a), Some(b)) => {
-                            let region = if a.region.is_some() && a.region == b.region { 0.5 } else { 0.0 };
-                            let org = if a.affiliations.iter().any(|o| b.affiliations.contains(o)) { 0.3 } else { 0.0 };
-                            let lang = if a.languages.first().map(|l| l.0) == b.languages.first().map(|l| l.0) { 0.2 } else { 0.0 };
+                            let region = if a.region.is_some() && a.region == b.region {
+                                0.5
+                            } else {
+                                0.0
+                            };
+                            let org = if a.affiliations.iter().any(|o| b.affiliations.contains(o)) {
+                                0.3
+                            } else {
+                                0.0
+                            };
+                            let lang = if a.languages.first().map(|l| l.0)
+                                == b.languages.first().map(|l| l.0)
+                            {
+                                0.2
+                            } else {
+                                0.0
+                            };
                             region + org + lang
                         }
                         _ => 0.0,
@@ -470,8 +561,8 @@ fn diversify(model: &Model, mut pool: Vec<Match>, weight: f32, limit: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{person, taxonomy};
     use crate::model::Interest;
+    use crate::model::tests::{person, taxonomy};
 
     const TODAY: Date = time::macros::date!(2026 - 11 - 24);
     const NOW: i64 = 1_795_000_000;
@@ -482,7 +573,20 @@ mod tests {
 
     fn run(m: &Model, me: u32) -> Vec<Match> {
         let p = m.person(me).unwrap();
-        matches(m, &Subject::person(me, p), &Config { diversity: 0.0, ..Config::default() }, TODAY, NOW, true, &Exposure::new(), &HashSet::new(), 10)
+        matches(
+            m,
+            &Subject::person(me, p),
+            &Config {
+                diversity: 0.0,
+                ..Config::default()
+            },
+            TODAY,
+            NOW,
+            true,
+            &Exposure::new(),
+            &HashSet::new(),
+            10,
+        )
     }
 
     fn add(m: &mut Model, id: i64, offered: &[&str], wanted: &[&str], lang: &str, rank: u8) -> u32 {
@@ -494,7 +598,9 @@ mod tests {
     }
 
     fn ids(m: &Model, ms: &[Match]) -> Vec<i64> {
-        ms.iter().map(|x| m.person(x.slot).unwrap().account_id).collect()
+        ms.iter()
+            .map(|x| m.person(x.slot).unwrap().account_id)
+            .collect()
     }
 
     #[test]
@@ -532,9 +638,15 @@ mod tests {
         let found = run(&m, me);
         assert_eq!(ids(&m, &found)[0], 4);
         assert_eq!(found[0].direction, Direction::Mutual);
-        assert_eq!(found[1].score, found[2].score, "the one-way pairs are equally strong");
+        assert_eq!(
+            found[1].score, found[2].score,
+            "the one-way pairs are equally strong"
+        );
         let directions: Vec<Direction> = found[1..].iter().map(|x| x.direction).collect();
-        assert!(directions.contains(&Direction::LearnFrom) && directions.contains(&Direction::ShareWith));
+        assert!(
+            directions.contains(&Direction::LearnFrom)
+                && directions.contains(&Direction::ShareWith)
+        );
     }
 
     #[test]
@@ -569,7 +681,17 @@ mod tests {
         add(&mut m, 6, &["sparql"], &[], "en", 4);
         let p = m.person(me).unwrap();
         let blocked: HashSet<u32> = [blocked_slot].into();
-        let found = matches(&m, &Subject::person(me, p), &Config::default(), TODAY, NOW, true, &Exposure::new(), &blocked, 10);
+        let found = matches(
+            &m,
+            &Subject::person(me, p),
+            &Config::default(),
+            TODAY,
+            NOW,
+            true,
+            &Exposure::new(),
+            &blocked,
+            10,
+        );
         assert_eq!(ids(&m, &found), [6]);
     }
 
@@ -585,12 +707,33 @@ mod tests {
         let mut p = m.person(near).unwrap().clone();
         p.region = Some(Region::SubSaharanAfrica);
         m.upsert(p);
-        let config = Config { emerging_boost: 5.0, ..Config::default() };
+        let config = Config {
+            emerging_boost: 5.0,
+            ..Config::default()
+        };
         let p = m.person(me).unwrap();
-        let found = matches(&m, &Subject::person(me, p), &config, TODAY, NOW, true, &Exposure::new(), &HashSet::new(), 10);
-        assert_eq!(ids(&m, &found), [3], "no shared language, no match, whatever the boost");
+        let found = matches(
+            &m,
+            &Subject::person(me, p),
+            &config,
+            TODAY,
+            NOW,
+            true,
+            &Exposure::new(),
+            &HashSet::new(),
+            10,
+        );
+        assert_eq!(
+            ids(&m, &found),
+            [3],
+            "no shared language, no match, whatever the boost"
+        );
         assert!(found[0].boosted);
         assert!(found[0].score <= 1.2 * 1.05 * config.one_way_share + f32::EPSILON);
-        let _ = Interest { capacity: 0, methods: 0, formats: 0 };
+        let _ = Interest {
+            capacity: 0,
+            methods: 0,
+            formats: 0,
+        };
     }
 }

@@ -2,6 +2,7 @@
 //! people, as compact records and posting lists (roaring bitmaps), updated on every write so
 //! that a request never scans the database.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
@@ -49,11 +50,15 @@ impl Interner {
 
 /// Methods and formats as bit sets.
 pub fn method_bits(methods: &[Method]) -> u16 {
-    methods.iter().fold(0, |bits, m| bits | 1 << Method::ALL.iter().position(|x| x == m).unwrap_or(0))
+    methods.iter().fold(0, |bits, m| {
+        bits | 1 << Method::ALL.iter().position(|x| x == m).unwrap_or(0)
+    })
 }
 
 pub fn format_bits(formats: &[Format]) -> u8 {
-    formats.iter().fold(0, |bits, f| bits | 1 << Format::ALL.iter().position(|x| x == f).unwrap_or(0))
+    formats.iter().fold(0, |bits, f| {
+        bits | 1 << Format::ALL.iter().position(|x| x == f).unwrap_or(0)
+    })
 }
 
 /// A capacity offered or wanted, with how.
@@ -98,11 +103,15 @@ impl Person {
     }
 
     pub fn at_capacity_limit(&self) -> bool {
-        self.max_connections.is_some_and(|max| self.open_connections >= max)
+        self.max_connections
+            .is_some_and(|max| self.open_connections >= max)
     }
 
     pub fn language_rank(&self, language: u32) -> Option<u8> {
-        self.languages.iter().find(|(l, _)| *l == language).map(|(_, r)| *r)
+        self.languages
+            .iter()
+            .find(|(l, _)| *l == language)
+            .map(|(_, r)| *r)
     }
 }
 
@@ -231,11 +240,16 @@ impl Model {
     }
 
     pub fn parent(&self, capacity: u32) -> Option<u32> {
-        self.capacity_parent.get(capacity as usize).copied().flatten()
+        self.capacity_parent
+            .get(capacity as usize)
+            .copied()
+            .flatten()
     }
 
     pub fn children(&self, capacity: u32) -> &[u32] {
-        self.capacity_children.get(capacity as usize).map_or(&[], Vec::as_slice)
+        self.capacity_children
+            .get(capacity as usize)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Depth of a capacity: 1 for an area.
@@ -281,7 +295,9 @@ impl Model {
     }
 
     fn apply(&mut self, slot: u32, add: bool) {
-        let Some(p) = self.people[slot as usize].clone() else { return };
+        let Some(p) = self.people[slot as usize].clone() else {
+            return;
+        };
         let set = |bitmap: &mut RoaringBitmap| {
             if add {
                 bitmap.insert(slot);
@@ -289,7 +305,9 @@ impl Model {
                 bitmap.remove(slot);
             }
         };
-        let rolled = |map: &mut HashMap<u32, RoaringBitmap>, caps: &mut dyn Iterator<Item = u32>, model_parent: &[Option<u32>]| {
+        let rolled = |map: &mut HashMap<u32, RoaringBitmap>,
+                      caps: &mut dyn Iterator<Item = u32>,
+                      model_parent: &[Option<u32>]| {
             let mut seen = Vec::new();
             for c in caps {
                 let mut current = Some(c);
@@ -305,9 +323,21 @@ impl Model {
             }
         };
         let parents = self.capacity_parent.clone();
-        rolled(&mut self.postings.offers, &mut p.offered.iter().map(|i| i.capacity), &parents);
-        rolled(&mut self.postings.wants, &mut p.wanted.iter().map(|i| i.capacity), &parents);
-        rolled(&mut self.postings.knows, &mut p.known.iter().map(|k| k.0), &parents);
+        rolled(
+            &mut self.postings.offers,
+            &mut p.offered.iter().map(|i| i.capacity),
+            &parents,
+        );
+        rolled(
+            &mut self.postings.wants,
+            &mut p.wanted.iter().map(|i| i.capacity),
+            &parents,
+        );
+        rolled(
+            &mut self.postings.knows,
+            &mut p.known.iter().map(|k| k.0),
+            &parents,
+        );
         for (language, rank) in &p.languages {
             let ranks = self.postings.languages.entry(*language).or_default();
             set(&mut ranks[usize::from(*rank).min(6)]);
@@ -324,8 +354,16 @@ impl Model {
         for pr in &p.projects {
             set(self.postings.projects.entry(*pr).or_default());
         }
-        let methods = p.offered.iter().chain(&p.wanted).fold(0u16, |b, i| b | i.methods);
-        let formats = p.offered.iter().chain(&p.wanted).fold(0u8, |b, i| b | i.formats);
+        let methods = p
+            .offered
+            .iter()
+            .chain(&p.wanted)
+            .fold(0u16, |b, i| b | i.methods);
+        let formats = p
+            .offered
+            .iter()
+            .chain(&p.wanted)
+            .fold(0u8, |b, i| b | i.formats);
         for bit in 0..16u32 {
             if methods & (1 << bit) != 0 {
                 set(self.postings.methods.entry(bit).or_default());
@@ -384,35 +422,49 @@ impl Model {
     }
 
     /// The posting list of one filter value. Languages take a minimum rank.
-    pub fn posting(&self, dimension: Dimension, value: u32, min_rank: u8) -> RoaringBitmap {
-        let get = |map: &HashMap<u32, RoaringBitmap>| map.get(&value).cloned().unwrap_or_default();
-        match dimension {
-            Dimension::Offers => get(&self.postings.offers),
-            Dimension::Wants => get(&self.postings.wants),
-            Dimension::Knows => get(&self.postings.knows),
-            Dimension::Language => self
-                .postings
-                .languages
-                .get(&value)
-                .map(|ranks| ranks[usize::from(min_rank).min(6)..].iter().fold(RoaringBitmap::new(), |acc, b| acc | b))
-                .unwrap_or_default(),
-            Dimension::Country => get(&self.postings.countries),
+    pub fn posting(
+        &self,
+        dimension: Dimension,
+        value: u32,
+        min_rank: u8,
+    ) -> Cow<'_, RoaringBitmap> {
+        static EMPTY: std::sync::OnceLock<RoaringBitmap> = std::sync::OnceLock::new();
+        let empty: &RoaringBitmap = EMPTY.get_or_init(RoaringBitmap::new);
+        let p = &self.postings;
+        let one = match dimension {
+            Dimension::Offers => p.offers.get(&value),
+            Dimension::Wants => p.wants.get(&value),
+            Dimension::Knows => p.knows.get(&value),
+            Dimension::Country => p.countries.get(&value),
             Dimension::Region => Region::ALL
                 .get(value as usize)
-                .and_then(|r| self.postings.regions.get(r))
-                .cloned()
-                .unwrap_or_default(),
-            Dimension::Affiliation => get(&self.postings.affiliations),
-            Dimension::Project => get(&self.postings.projects),
-            Dimension::Method => get(&self.postings.methods),
-            Dimension::Format => get(&self.postings.formats),
-        }
+                .and_then(|r| p.regions.get(r)),
+            Dimension::Affiliation => p.affiliations.get(&value),
+            Dimension::Project => p.projects.get(&value),
+            Dimension::Method => p.methods.get(&value),
+            Dimension::Format => p.formats.get(&value),
+            Dimension::Language => {
+                return match p.languages.get(&value) {
+                    Some(ranks) => Cow::Owned(
+                        ranks[usize::from(min_rank).min(6)..]
+                            .iter()
+                            .fold(RoaringBitmap::new(), |acc, b| acc | b),
+                    ),
+                    None => Cow::Borrowed(empty),
+                };
+            }
+        };
+        Cow::Borrowed(one.unwrap_or(empty))
     }
 
     /// The values a dimension has postings for, to count facets over.
     pub fn values(&self, dimension: Dimension) -> Vec<u32> {
         let keys = |map: &HashMap<u32, RoaringBitmap>| {
-            let mut k: Vec<u32> = map.iter().filter(|(_, b)| !b.is_empty()).map(|(k, _)| *k).collect();
+            let mut k: Vec<u32> = map
+                .iter()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(k, _)| *k)
+                .collect();
             k.sort_unstable();
             k
         };
@@ -471,9 +523,26 @@ pub(crate) mod tests {
             region: None,
             utc_offset: None,
             languages: vec![(en, 4)],
-            known: offered.iter().map(|c| (model.capacities.intern(c), 3)).collect(),
-            offered: offered.iter().map(|c| Interest { capacity: model.capacities.intern(c), methods: 0, formats: 0 }).collect(),
-            wanted: wanted.iter().map(|c| Interest { capacity: model.capacities.intern(c), methods: 0, formats: 0 }).collect(),
+            known: offered
+                .iter()
+                .map(|c| (model.capacities.intern(c), 3))
+                .collect(),
+            offered: offered
+                .iter()
+                .map(|c| Interest {
+                    capacity: model.capacities.intern(c),
+                    methods: 0,
+                    formats: 0,
+                })
+                .collect(),
+            wanted: wanted
+                .iter()
+                .map(|c| Interest {
+                    capacity: model.capacities.intern(c),
+                    methods: 0,
+                    formats: 0,
+                })
+                .collect(),
             affiliations: Vec::new(),
             projects: Vec::new(),
             visibility: Visibility::Public,
@@ -491,10 +560,22 @@ pub(crate) mod tests {
         let p = person(&mut m, 1, &["sparql"], &["social"]);
         let slot = m.upsert(p.clone());
         let cap = |m: &Model, k: &str| m.capacities.get(k).unwrap();
-        assert!(m.posting(Dimension::Offers, cap(&m, "sparql"), 0).contains(slot));
-        assert!(m.posting(Dimension::Offers, cap(&m, "wikidata"), 0).contains(slot));
-        assert!(m.posting(Dimension::Offers, cap(&m, "tech"), 0).contains(slot));
-        assert!(!m.posting(Dimension::Offers, cap(&m, "lexemes"), 0).contains(slot));
+        assert!(
+            m.posting(Dimension::Offers, cap(&m, "sparql"), 0)
+                .contains(slot)
+        );
+        assert!(
+            m.posting(Dimension::Offers, cap(&m, "wikidata"), 0)
+                .contains(slot)
+        );
+        assert!(
+            m.posting(Dimension::Offers, cap(&m, "tech"), 0)
+                .contains(slot)
+        );
+        assert!(
+            !m.posting(Dimension::Offers, cap(&m, "lexemes"), 0)
+                .contains(slot)
+        );
         let mut changed = p;
         changed.offered.clear();
         m.upsert(changed);

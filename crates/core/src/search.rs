@@ -93,10 +93,15 @@ pub fn valid_cursor(s: &str) -> bool {
     Cursor::decode(s).is_some()
 }
 
-fn filter_bitmap(model: &Model, dimension: Dimension, values: &[u32], min_level: u8) -> RoaringBitmap {
-    values
-        .iter()
-        .fold(RoaringBitmap::new(), |acc, v| acc | model.posting(dimension, *v, min_level))
+fn filter_bitmap(
+    model: &Model,
+    dimension: Dimension,
+    values: &[u32],
+    min_level: u8,
+) -> RoaringBitmap {
+    values.iter().fold(RoaringBitmap::new(), |acc, v| {
+        acc | model.posting(dimension, *v, min_level).as_ref()
+    })
 }
 
 pub fn search(model: &Model, q: &Query) -> Results {
@@ -128,11 +133,20 @@ pub fn search(model: &Model, q: &Query) -> Results {
                     scope &= bitmap;
                 }
             }
-            let min = if dimension == Dimension::Language { q.min_level } else { 0 };
+            let min = if dimension == Dimension::Language {
+                q.min_level
+            } else {
+                0
+            };
             let counts: Vec<(u32, u64)> = model
                 .values(dimension)
                 .into_iter()
-                .map(|v| (v, scope.intersection_len(&model.posting(dimension, v, min))))
+                .map(|v| {
+                    (
+                        v,
+                        scope.intersection_len(model.posting(dimension, v, min).as_ref()),
+                    )
+                })
                 .filter(|(_, n)| *n > 0)
                 .collect();
             facets.insert(dimension, counts);
@@ -156,7 +170,12 @@ pub fn search(model: &Model, q: &Query) -> Results {
                 .unwrap_or(ranked.len()),
             _ => 0,
         };
-        page.extend(ranked[start..].iter().take(q.limit + 1).map(|(sc, s)| (Cursor::Score(*sc, *s), *s)));
+        page.extend(
+            ranked[start..]
+                .iter()
+                .take(q.limit + 1)
+                .map(|(sc, s)| (Cursor::Score(*sc, *s), *s)),
+        );
     } else {
         let after = match cursor {
             Some(Cursor::Recent(t, s)) => Some((t, s)),
@@ -170,7 +189,12 @@ pub fn search(model: &Model, q: &Query) -> Results {
                 .filter(|&(t, s)| after.is_none_or(|(at, aslot)| t < at || (t == at && s > aslot)))
                 .collect();
             ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            page.extend(ranked.into_iter().take(q.limit + 1).map(|(t, s)| (Cursor::Recent(t, s), s)));
+            page.extend(
+                ranked
+                    .into_iter()
+                    .take(q.limit + 1)
+                    .map(|(t, s)| (Cursor::Recent(t, s), s)),
+            );
         } else {
             page.extend(
                 model
@@ -230,12 +254,20 @@ mod tests {
         }
         let cap = |k: &str| m.capacities.get(k).unwrap();
         let mut q = query();
-        q.filters.insert(Dimension::Offers, vec![cap("wikidata"), cap("bots")]);
+        q.filters
+            .insert(Dimension::Offers, vec![cap("wikidata"), cap("bots")]);
         q.limit = 10;
         let r = search(&m, &q);
-        assert_eq!(r.total, 2, "hidden and members-only are out for anonymous callers");
+        assert_eq!(
+            r.total, 2,
+            "hidden and members-only are out for anonymous callers"
+        );
         q.signed_in = true;
-        assert_eq!(search(&m, &q).total, 3, "members-only counts for members; hidden never");
+        assert_eq!(
+            search(&m, &q).total,
+            3,
+            "members-only counts for members; hidden never"
+        );
         q.filters.insert(Dimension::Wants, vec![cap("comm")]);
         let r = search(&m, &q);
         assert_eq!(r.total, 2);

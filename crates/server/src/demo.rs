@@ -27,7 +27,7 @@ pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
         &|_| {},
     )
     .await?;
-    state.refresh_directory().await?;
+    crate::read_model::sync(state).await?;
     tracing::info!(
         people = report.profiles,
         organizations = report.organizations,

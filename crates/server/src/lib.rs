@@ -11,8 +11,10 @@ pub mod http;
 pub mod i18n;
 pub mod interchange;
 pub mod oauth;
+pub mod read_model;
 pub mod reference;
 pub mod state;
+pub mod text_index;
 
 pub use config::Config;
 pub use state::AppState;

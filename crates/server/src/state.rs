@@ -15,6 +15,7 @@ use crate::directory::Directory;
 use crate::http::assets::Assets;
 use crate::i18n::I18n;
 use crate::oauth::WikimediaOAuth;
+use crate::read_model::ReadModel;
 use crate::reference::Reference;
 
 #[derive(Clone)]
@@ -30,6 +31,10 @@ pub struct Inner {
     pub oauth: Option<WikimediaOAuth>,
     pub reference: Reference,
     directory: RwLock<(Arc<Directory>, DirectoryVersion)>,
+    read_model: RwLock<ReadModel>,
+    /// Keeps change-log syncs in order.
+    pub sync_lock: tokio::sync::Mutex<()>,
+    pub matching: cxc_core::matching::Config,
 }
 
 type DirectoryVersion = i64;
@@ -50,6 +55,7 @@ impl AppState {
         crate::interchange::load_default_taxonomy(&db, &reference, &i18n).await?;
         let directory = catalog::load_directory(db.pool()).await?;
         let version = catalog::directory_version(db.pool()).await?;
+        let read_model = ReadModel::build(db.pool(), &directory, &reference).await?;
         let oauth = config
             .oauth
             .as_ref()
@@ -60,6 +66,9 @@ impl AppState {
             i18n,
             reference,
             directory: RwLock::new((Arc::new(directory), version)),
+            read_model: RwLock::new(read_model),
+            sync_lock: tokio::sync::Mutex::new(()),
+            matching: cxc_core::matching::Config::default(),
             login_limits: LoginLimits::new(),
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),
@@ -70,6 +79,15 @@ impl AppState {
 }
 
 impl Inner {
+    /// The read model, for searching and matching.
+    pub fn read_model(&self) -> std::sync::RwLockReadGuard<'_, ReadModel> {
+        self.read_model.read().expect("read model lock")
+    }
+
+    pub fn read_model_mut(&self) -> std::sync::RwLockWriteGuard<'_, ReadModel> {
+        self.read_model.write().expect("read model lock")
+    }
+
     /// The taxonomy and organizations as last loaded.
     pub fn directory(&self) -> Arc<Directory> {
         self.directory.read().expect("directory lock").0.clone()

@@ -128,6 +128,28 @@ pub async fn directory_version(pool: &sqlx::AnyPool) -> Result<i64, AppError> {
     .await?)
 }
 
+/// The newest change-log entry.
+pub async fn last_change(pool: &sqlx::AnyPool) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM change_log")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Change-log entries after `since`, oldest first.
+pub async fn changes_since(
+    pool: &sqlx::AnyPool,
+    since: i64,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, entity, entity_key FROM change_log WHERE id > $1 ORDER BY id LIMIT 10000",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Records a change, in the same transaction as the change itself.
 pub async fn log_change(tx: &mut Tx, entity: &str, key: &str) -> Result<(), AppError> {
     sqlx::query("INSERT INTO change_log (entity, entity_key, created_at) VALUES ($1, $2, $3)")

@@ -236,7 +236,7 @@ async fn create_capacity(
         )
         .await?;
         tx.commit().await?;
-        state.refresh_directory().await?;
+        crate::read_model::sync(state).await?;
         Ok::<(), AppError>(())
     };
     write.await.map_err(|e| {
@@ -415,7 +415,7 @@ async fn capacity_edit_submit(
     )
     .await?;
     tx.commit().await?;
-    state.refresh_directory().await?;
+    crate::read_model::sync(&state).await?;
     Ok(Redirect::to(&format!("/capacities/{}", c.slug)).into_response())
 }
 
@@ -443,7 +443,7 @@ async fn retire(
     catalog::move_holders(&mut tx, c.id, parent).await?;
     catalog::set_status(&mut tx, c.id, "retired", None).await?;
     tx.commit().await?;
-    state.refresh_directory().await?;
+    crate::read_model::sync(&state).await?;
     Ok(Redirect::to("/admin/capacities").into_response())
 }
 
@@ -472,7 +472,7 @@ async fn merge(
     catalog::move_holders(&mut tx, c.id, Some(target.id)).await?;
     catalog::set_status(&mut tx, c.id, "merged", Some(target.id)).await?;
     tx.commit().await?;
-    state.refresh_directory().await?;
+    crate::read_model::sync(&state).await?;
     Ok(Redirect::to(&format!("/capacities/{}", target.slug)).into_response())
 }
 

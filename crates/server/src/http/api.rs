@@ -55,6 +55,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(super::health::healthz));
     let router = super::capacities::api(router);
     let router = super::profiles::api(router);
+    let router = super::search::api(router);
+    let router = super::matches::api(router);
     super::organizations::api(router).split_for_parts()
 }
 

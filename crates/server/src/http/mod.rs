@@ -7,11 +7,13 @@ pub mod assets;
 pub mod capacities;
 pub mod context;
 pub mod health;
+pub mod matches;
 pub mod metrics;
 pub mod organizations;
 pub mod page;
 pub mod pages;
 pub mod profiles;
+pub mod search;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -51,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .merge(profiles::router())
         .merge(organizations::router())
         .merge(admin::router())
+        .merge(search::router())
+        .merge(matches::router())
         .merge(api)
         .route(
             "/api/v1/openapi.json",
@@ -154,10 +158,12 @@ pub async fn serve(
     Ok(())
 }
 
-/// Housekeeping: every two seconds, notice taxonomy and organization changes made elsewhere;
-/// every five minutes, drop expired sessions and recovered rate limits.
+/// Housekeeping: every 300 ms, follow the change log (writes made by other instances or by an
+/// import); every ten minutes, drop expired sessions and recovered rate limits and let
+/// suggestion counts fade.
 async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(Duration::from_secs(2));
+    let mut interval = tokio::time::interval(Duration::from_millis(300));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks = 0u64;
     loop {
         tokio::select! {
@@ -165,13 +171,14 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
             _ = stop.wait_for(|s| *s) => return,
         }
         ticks += 1;
-        if let Err(e) = state.refresh_directory().await {
-            tracing::warn!(error = %e, "could not refresh the directory");
+        if let Err(e) = crate::read_model::sync(&state).await {
+            tracing::warn!(error = %e, "could not follow the change log");
         }
-        if !ticks.is_multiple_of(150) {
+        if !ticks.is_multiple_of(2000) {
             continue;
         }
         state.login_limits.forget_recovered();
+        state.read_model_mut().decay_exposure();
         if let Err(e) = crate::db::accounts::delete_expired(&state.db).await {
             tracing::warn!(error = %e, "could not remove expired sessions");
         }

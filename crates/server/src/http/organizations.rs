@@ -596,6 +596,6 @@ async fn save(
         .await?;
     }
     tx.commit().await?;
-    state.refresh_directory().await?;
+    crate::read_model::sync(state).await?;
     Ok(Redirect::to(&format!("/organizations/{}", form.key)).into_response())
 }

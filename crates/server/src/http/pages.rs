@@ -27,6 +27,7 @@ struct HomeTemplate {
     /// The completeness of the visitor's profile, while it is less than half done.
     nudge: Option<u8>,
     deleted: bool,
+    suggestions: Vec<super::matches::MatchItem>,
 }
 
 async fn home(
@@ -47,6 +48,11 @@ async fn home(
         members: accounts::count(&state.db).await?,
         nudge,
         deleted: ctx.path.contains("deleted=1"),
+        suggestions: ctx
+            .account
+            .as_ref()
+            .map(|a| super::matches::for_account(&state, a, 3, ctx.lang))
+            .unwrap_or_default(),
     })
 }
 

@@ -468,6 +468,7 @@ async fn save_profile(
     let mut tx = state.db.begin_write().await?;
     profiles::save(&mut tx, account.id, &profile, &*directory, None).await?;
     tx.commit().await?;
+    crate::read_model::sync(state).await?;
     Ok(profile)
 }
 
@@ -624,6 +625,7 @@ async fn delete_me(
 ) -> Result<StatusCode, AppError> {
     let account = ctx.require_account()?;
     accounts::delete(&state.db, account.id).await?;
+    crate::read_model::sync(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -645,6 +647,7 @@ async fn delete_submit(
         return Err(AppError::invalid("confirm", "cxc-error-delete-confirm"));
     }
     accounts::delete(&state.db, account.id).await?;
+    crate::read_model::sync(&state).await?;
     let clear = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies());
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/?deleted=1")).into_response())
 }
@@ -1103,6 +1106,26 @@ pub fn entries_from_rows(
     (known, offered, wanted, errors)
 }
 
+/// Capacities grouped by area, indented by depth, for pickers.
+pub fn capacity_groups(directory: &Directory, lang: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let taxonomy = directory.taxonomy();
+    taxonomy
+        .roots()
+        .into_iter()
+        .filter_map(|area| {
+            let a = directory.capacity(area)?;
+            let mut items = Vec::new();
+            for key in taxonomy.subtree(area) {
+                let c = directory.capacity(key)?;
+                let indent =
+                    "\u{a0}\u{a0}".repeat(taxonomy.depth(key).unwrap_or(1).saturating_sub(1));
+                items.push((key.to_owned(), format!("{indent}{}", c.label(lang))));
+            }
+            Some((a.label(lang).to_owned(), items))
+        })
+        .collect()
+}
+
 /// Choices the edit form offers.
 pub struct Choices {
     pub countries: Vec<(String, String)>,
@@ -1128,22 +1151,7 @@ pub fn choices(state: &AppState, directory: &Directory, lang: &str) -> Choices {
         .map(|(c, a)| (c.to_owned(), a.to_owned()))
         .collect();
     languages.sort();
-    let taxonomy = directory.taxonomy();
-    let capacity_groups = taxonomy
-        .roots()
-        .into_iter()
-        .filter_map(|area| {
-            let a = directory.capacity(area)?;
-            let mut items = Vec::new();
-            for key in taxonomy.subtree(area) {
-                let c = directory.capacity(key)?;
-                let indent =
-                    "\u{a0}\u{a0}".repeat(taxonomy.depth(key).unwrap_or(1).saturating_sub(1));
-                items.push((key.to_owned(), format!("{indent}{}", c.label(lang))));
-            }
-            Some((a.label(lang).to_owned(), items))
-        })
-        .collect();
+    let capacity_groups = capacity_groups(directory, lang);
     let mut organizations: Vec<(String, String)> = directory
         .organizations()
         .iter()

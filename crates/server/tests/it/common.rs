@@ -1,5 +1,7 @@
 //! Starting a real server on a free port, with a fresh database of the engine under test.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use cxc::db::Db;
@@ -296,4 +298,51 @@ pub fn engine() -> &'static str {
     } else {
         "sqlite"
     }
+}
+
+/// The shared generator's community with 1,000 profiles, made once per test run.
+pub fn dataset() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let generator =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/dataset/gen.py");
+        let status = std::process::Command::new("python3")
+            .arg(&generator)
+            .args(["--out", dir.path().to_str().unwrap(), "--sizes", "1000"])
+            .status()
+            .expect("python3 runs the dataset generator");
+        assert!(status.success(), "gen.py failed");
+        dir
+    })
+    .path()
+}
+
+pub fn files() -> Vec<PathBuf> {
+    ["taxonomy.jsonl", "organizations.jsonl", "profiles-1k.jsonl"]
+        .iter()
+        .map(|f| dataset().join(f))
+        .collect()
+}
+
+/// A test database with the 1,000-profile community imported.
+pub async fn with_dataset() -> TestDb {
+    let db = TestDb::new().await;
+    let database = Db::open(&db.url).await.expect("open");
+    let sources = files()
+        .iter()
+        .map(|f| cxc::interchange::open_file(f))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .expect("dataset files");
+    cxc::interchange::import(
+        &database,
+        &cxc::reference::Reference::load().unwrap(),
+        &cxc::i18n::I18n::load().unwrap(),
+        sources,
+        &|_| {},
+    )
+    .await
+    .expect("import the dataset");
+    database.close().await;
+    db
 }

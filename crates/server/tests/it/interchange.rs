@@ -3,40 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::common::TestDb;
+use crate::common::{TestDb, dataset, files};
 use cxc::db::Db;
 use cxc::i18n::I18n;
 use cxc::interchange::{self, ImportReport};
 use cxc::reference::Reference;
-
-/// The shared generator's community with 1,000 profiles, made once per test run.
-fn dataset() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let generator =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/dataset/gen.py");
-        let status = std::process::Command::new("python3")
-            .arg(&generator)
-            .args(["--out", dir.path().to_str().unwrap(), "--sizes", "1000"])
-            .status()
-            .expect("python3 runs the dataset generator");
-        assert!(status.success(), "gen.py failed");
-        dir
-    })
-    .path()
-}
-
-fn files() -> Vec<PathBuf> {
-    ["taxonomy.jsonl", "organizations.jsonl", "profiles-1k.jsonl"]
-        .iter()
-        .map(|f| dataset().join(f))
-        .collect()
-}
 
 async fn import(db: &Db, files: &[PathBuf]) -> anyhow::Result<ImportReport> {
     let sources = files

@@ -12,3 +12,4 @@ mod interchange;
 mod oauth;
 mod pages;
 mod schema;
+mod search;

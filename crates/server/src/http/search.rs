@@ -1,0 +1,569 @@
+//! Finding people: the people page (every filter state is a URL; no JavaScript needed) and
+//! `GET /api/v1/profiles`, both answered from the read model.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cxc_core::model::{Dimension, Model, Person};
+use cxc_core::search::{self, Query, Results, Sort};
+use cxc_core::{Format, LanguageLevel, Method, Region};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::context::RequestContext;
+use super::page::{Page, render};
+use crate::directory::Directory;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/people", get(people_page))
+}
+
+pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router.routes(routes!(search_profiles))
+}
+
+/// The query-string name of each filter, in the order pages show them.
+pub const FILTERS: &[(&str, Dimension)] = &[
+    ("offers", Dimension::Offers),
+    ("wants", Dimension::Wants),
+    ("knows", Dimension::Knows),
+    ("language", Dimension::Language),
+    ("region", Dimension::Region),
+    ("country", Dimension::Country),
+    ("affiliation", Dimension::Affiliation),
+    ("project", Dimension::Project),
+    ("method", Dimension::Method),
+    ("format", Dimension::Format),
+];
+
+fn name_of(d: Dimension) -> &'static str {
+    FILTERS.iter().find(|(_, x)| *x == d).map_or("", |(n, _)| n)
+}
+
+/// A search as given in a query string.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    pub fn parse(raw: Option<&str>) -> Result<Params, AppError> {
+        let pairs = serde_urlencoded::from_str(raw.unwrap_or(""))
+            .map_err(|_| AppError::BadRequest("cxc-error-bad-query"))?;
+        Ok(Params { pairs })
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.all(name).into_iter().next()
+    }
+
+    /// The same search with one value added or removed, without a cursor: a link.
+    pub fn toggled(&self, name: &str, value: &str) -> String {
+        let mut pairs: Vec<(String, String)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor" && k != "uselang")
+            .cloned()
+            .collect();
+        let before = pairs.len();
+        pairs.retain(|(k, v)| !(k == name && v == value));
+        if pairs.len() == before {
+            pairs.push((name.to_owned(), value.to_owned()));
+        }
+        format!(
+            "/people?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+
+    pub fn with_cursor(&self, cursor: &str) -> String {
+        let mut pairs: Vec<(String, String)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor" && k != "uselang")
+            .cloned()
+            .collect();
+        pairs.push(("cursor".to_owned(), cursor.to_owned()));
+        format!(
+            "/people?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+}
+
+/// Turns query parameters into a search over the model; unknown values are named per field.
+pub fn build_query(
+    state: &AppState,
+    directory: &Directory,
+    model: &Model,
+    params: &Params,
+    signed_in: bool,
+) -> Result<Query, AppError> {
+    let mut errors = Vec::new();
+    let mut filters = BTreeMap::new();
+    // Values nobody holds yet are valid but match nobody.
+    const NOBODY: u32 = u32::MAX;
+    for (name, dimension) in FILTERS {
+        let mut values = Vec::new();
+        for raw in params.all(name) {
+            let value = match dimension {
+                Dimension::Offers | Dimension::Wants | Dimension::Knows => directory
+                    .resolve(raw)
+                    .filter(|c| c.is_active())
+                    .map(|c| model.capacities.get(&c.key).unwrap_or(NOBODY)),
+                Dimension::Language => state
+                    .i18n
+                    .language_known(raw)
+                    .then(|| model.languages.get(raw).unwrap_or(NOBODY)),
+                Dimension::Country => {
+                    let code = raw.to_ascii_uppercase();
+                    state
+                        .reference
+                        .country(&code)
+                        .map(|_| model.countries.get(&code).unwrap_or(NOBODY))
+                }
+                Dimension::Region => Region::ALL
+                    .iter()
+                    .position(|r| r.code() == raw.to_ascii_uppercase())
+                    .map(|i| i as u32),
+                Dimension::Affiliation => directory
+                    .organization(raw)
+                    .map(|_| model.organizations.get(raw).unwrap_or(NOBODY)),
+                Dimension::Project => crate::reference::project_family(raw, &state.i18n)
+                    .map(|_| model.projects.get(raw).unwrap_or(NOBODY)),
+                Dimension::Method => Method::parse(raw)
+                    .and_then(|m| Method::ALL.iter().position(|x| *x == m))
+                    .map(|i| i as u32),
+                Dimension::Format => Format::parse(raw)
+                    .and_then(|f| Format::ALL.iter().position(|x| *x == f))
+                    .map(|i| i as u32),
+            };
+            match value {
+                Some(v) => values.push(v),
+                None => errors.push(FieldError {
+                    field: (*name).to_owned(),
+                    key: unknown_key(*dimension),
+                }),
+            }
+        }
+        if !values.is_empty() {
+            filters.insert(*dimension, values);
+        }
+    }
+    let min_level = match params.one("min_level") {
+        None => 0,
+        Some(raw) => match LanguageLevel::parse(raw) {
+            Some(level) => level.rank() as u8,
+            None => {
+                errors.push(FieldError {
+                    field: "min_level".into(),
+                    key: "cxc-error-invalid-level",
+                });
+                0
+            }
+        },
+    };
+    let limit = match params.one("limit") {
+        None => 20,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n @ 1..=100) => n,
+            _ => {
+                errors.push(FieldError {
+                    field: "limit".into(),
+                    key: "cxc-error-invalid-limit",
+                });
+                20
+            }
+        },
+    };
+    let sort = match params.one("sort") {
+        None | Some("relevance") => Sort::Relevance,
+        Some("recent") => Sort::Recent,
+        Some(_) => {
+            errors.push(FieldError {
+                field: "sort".into(),
+                key: "cxc-error-invalid-sort",
+            });
+            Sort::Relevance
+        }
+    };
+    let cursor = params.one("cursor").map(str::to_owned);
+    if cursor.as_deref().is_some_and(|c| !search::valid_cursor(c)) {
+        errors.push(FieldError {
+            field: "cursor".into(),
+            key: "cxc-error-invalid-cursor",
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(Query {
+        filters,
+        min_level,
+        text: None,
+        available_now: matches!(params.one("available"), Some("1" | "true" | "on")),
+        today: time::OffsetDateTime::now_utc().date(),
+        signed_in,
+        sort,
+        limit,
+        cursor,
+        facets: true,
+    })
+}
+
+fn unknown_key(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Offers | Dimension::Wants | Dimension::Knows => "cxc-error-unknown-capacity",
+        Dimension::Language => "cxc-error-unknown-language",
+        Dimension::Country => "cxc-error-unknown-country",
+        Dimension::Region => "cxc-error-unknown-region",
+        Dimension::Affiliation => "cxc-error-unknown-organization",
+        Dimension::Project => "cxc-error-unknown-project",
+        Dimension::Method => "cxc-error-invalid-method",
+        Dimension::Format => "cxc-error-invalid-format",
+    }
+}
+
+/// Runs a search: text first (tantivy), then filters and facets on the model.
+pub fn run(
+    state: &AppState,
+    params: &Params,
+    signed_in: bool,
+    lang: &str,
+) -> Result<Found, AppError> {
+    let directory = state.directory();
+    let read = state.read_model();
+    let mut query = build_query(state, &directory, &read.model, params, signed_in)?;
+    if let Some(q) = params.one("q") {
+        query.text = Some(read.text.search(q).map_err(AppError::Internal)?);
+    }
+    let results = search::search(&read.model, &query);
+    Ok(Found::new(state, &directory, &read.model, &results, lang))
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct Labelled {
+    /// The value as filters take it (a capacity id, a language or country code…).
+    value: String,
+    label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct LanguageSummary {
+    code: String,
+    #[schema(value_type = Object)]
+    level: serde_json::Value,
+}
+
+/// A person in search results.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct PersonSummary {
+    pub username: String,
+    pub display_name: String,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub languages: Vec<LanguageSummary>,
+    pub offered: Vec<Labelled>,
+    pub wanted: Vec<Labelled>,
+    pub affiliations: Vec<String>,
+    /// Away until this date (ISO 8601), when away.
+    pub away_until: Option<String>,
+}
+
+pub fn summary(directory: &Directory, model: &Model, p: &Person, lang: &str) -> PersonSummary {
+    let capacity = |id: u32| {
+        let key = model.capacities.name(id);
+        Labelled {
+            value: key.to_owned(),
+            label: directory
+                .capacity(key)
+                .map_or(key, |c| c.label(lang))
+                .to_owned(),
+            count: None,
+        }
+    };
+    PersonSummary {
+        username: p.username.clone(),
+        display_name: p.display_name.clone(),
+        country: p.country.map(|c| model.countries.name(c).to_owned()),
+        region: p.region.map(|r| r.code().to_owned()),
+        languages: p
+            .languages
+            .iter()
+            .map(|(l, rank)| LanguageSummary {
+                code: model.languages.name(*l).to_owned(),
+                level: LanguageLevel::from_rank(i64::from(*rank))
+                    .map_or(serde_json::Value::Null, |x| x.to_json()),
+            })
+            .collect(),
+        offered: p.offered.iter().map(|i| capacity(i.capacity)).collect(),
+        wanted: p.wanted.iter().map(|i| capacity(i.capacity)).collect(),
+        affiliations: p
+            .affiliations
+            .iter()
+            .map(|o| model.organizations.name(*o).to_owned())
+            .collect(),
+        away_until: p.away_until.map(cxc_core::profile::format_date),
+    }
+}
+
+/// Search results, labelled for people.
+#[derive(Serialize, ToSchema)]
+pub struct Found {
+    pub total: u64,
+    pub items: Vec<PersonSummary>,
+    pub next_cursor: Option<String>,
+    /// Per filter, the values with how many results each would give.
+    pub facets: BTreeMap<String, Vec<Labelled>>,
+}
+
+impl Found {
+    fn new(
+        state: &AppState,
+        directory: &Directory,
+        model: &Model,
+        r: &Results,
+        lang: &str,
+    ) -> Found {
+        let label = |d: Dimension, v: u32| -> Option<(String, String)> {
+            Some(match d {
+                Dimension::Offers | Dimension::Wants | Dimension::Knows => {
+                    let key = model.capacities.name(v);
+                    let c = directory.capacity(key).filter(|c| c.is_active())?;
+                    (key.to_owned(), c.label(lang).to_owned())
+                }
+                Dimension::Language => {
+                    let code = model.languages.name(v);
+                    (
+                        code.to_owned(),
+                        state.i18n.autonym(code).unwrap_or(code).to_owned(),
+                    )
+                }
+                Dimension::Country => {
+                    let code = model.countries.name(v);
+                    (code.to_owned(), state.reference.country_name(code, lang))
+                }
+                Dimension::Region => {
+                    let r = Region::ALL.get(v as usize)?;
+                    (
+                        r.code().to_owned(),
+                        state.i18n.text(
+                            lang,
+                            &format!("cxc-region-{}", r.code().to_lowercase()),
+                            &[],
+                        ),
+                    )
+                }
+                Dimension::Affiliation => {
+                    let key = model.organizations.name(v);
+                    (
+                        key.to_owned(),
+                        directory
+                            .organization(key)
+                            .map_or(key, |o| o.name(lang))
+                            .to_owned(),
+                    )
+                }
+                Dimension::Project => {
+                    let code = model.projects.name(v);
+                    (code.to_owned(), code.to_owned())
+                }
+                Dimension::Method => {
+                    let m = Method::ALL.get(v as usize)?;
+                    (
+                        m.as_str().to_owned(),
+                        state
+                            .i18n
+                            .text(lang, &format!("cxc-method-{}", m.as_str()), &[]),
+                    )
+                }
+                Dimension::Format => {
+                    let f = Format::ALL.get(v as usize)?;
+                    (
+                        f.as_str().to_owned(),
+                        state
+                            .i18n
+                            .text(lang, &format!("cxc-format-{}", f.as_str()), &[]),
+                    )
+                }
+            })
+        };
+        Found {
+            total: r.total,
+            items: r
+                .slots
+                .iter()
+                .filter_map(|s| model.person(*s))
+                .map(|p| summary(directory, model, p, lang))
+                .collect(),
+            next_cursor: r.next_cursor.clone(),
+            facets: r
+                .facets
+                .iter()
+                .map(|(d, counts)| {
+                    let mut values: Vec<Labelled> = counts
+                        .iter()
+                        .filter_map(|(v, n)| {
+                            label(*d, *v).map(|(value, label)| Labelled {
+                                value,
+                                label,
+                                count: Some(*n),
+                            })
+                        })
+                        .collect();
+                    values.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+                    (name_of(*d).to_owned(), values)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Search people. Each filter may repeat: values of one filter are OR-ed, different filters
+/// AND-ed; a capacity includes the capacities under it. Hidden profiles never appear;
+/// members-only ones only for signed-in callers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/profiles",
+    tag = "profiles",
+    params(
+        ("offers" = Option<Vec<String>>, Query, description = "Capacity ids people offer"),
+        ("wants" = Option<Vec<String>>, Query, description = "Capacity ids people want to learn"),
+        ("knows" = Option<Vec<String>>, Query, description = "Capacity ids people know"),
+        ("language" = Option<Vec<String>>, Query, description = "Language codes people speak"),
+        ("min_level" = Option<String>, Query, description = "Minimum level in those languages: 0–5 or native"),
+        ("country" = Option<Vec<String>>, Query, description = "ISO 3166-1 alpha-2 codes"),
+        ("region" = Option<Vec<String>>, Query, description = "Wikimedia regions: SSA, NWE, ESEAP, LAC, CEECA, SA, MENA, NA"),
+        ("affiliation" = Option<Vec<String>>, Query, description = "Organization keys"),
+        ("project" = Option<Vec<String>>, Query, description = "Wikimedia project codes"),
+        ("method" = Option<Vec<String>>, Query, description = "Learning methods offered or wanted"),
+        ("format" = Option<Vec<String>>, Query, description = "online or in_person"),
+        ("available" = Option<bool>, Query, description = "Only people not away"),
+        ("q" = Option<String>, Query, description = "Words in names, usernames and bios (any script; case and accents ignored)"),
+        ("sort" = Option<String>, Query, description = "relevance (default) or recent"),
+        ("limit" = Option<usize>, Query, description = "1–100, default 20"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Matching people, facet counts and the next page's cursor", body = Found),
+        (status = 422, description = "Unknown filter values", body = super::api::Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn search_profiles(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Found>, AppError> {
+    let params = Params::parse(raw.as_deref())?;
+    Ok(Json(run(&state, &params, ctx.account.is_some(), ctx.lang)?))
+}
+
+/// One facet group on the page: values as links that add or remove them.
+pub struct FacetView {
+    pub name: &'static str,
+    pub values: Vec<(String, u64, String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeopleTemplate {
+    page: Page,
+    found: Found,
+    facets: Vec<FacetView>,
+    q: String,
+    sort: String,
+    available: bool,
+    next: Option<String>,
+    active: Vec<(String, String, String)>,
+    capacity_groups: Vec<(String, Vec<(String, String)>)>,
+    selected_offers: String,
+    selected_wants: String,
+    error: Option<String>,
+}
+
+async fn people_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let params = Params::parse(raw.as_deref())?;
+    let page = Page::new(&state, &ctx, "cxc-people-title");
+    let (found, error) = match run(&state, &params, ctx.account.is_some(), ctx.lang) {
+        Ok(found) => (found, None),
+        Err(AppError::Invalid(errors)) => {
+            let message = errors.first().map(|e| page.t(e.key));
+            let empty = Params::default();
+            (
+                run(&state, &empty, ctx.account.is_some(), ctx.lang)?,
+                message,
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let mut active = Vec::new();
+    let facets = FILTERS
+        .iter()
+        .filter_map(|(name, _)| {
+            let values = found.facets.get(*name)?;
+            let chosen = params.all(name);
+            for v in values.iter().filter(|v| chosen.contains(&v.value.as_str())) {
+                active.push((
+                    v.label.clone(),
+                    params.toggled(name, &v.value),
+                    (*name).to_owned(),
+                ));
+            }
+            Some(FacetView {
+                name,
+                values: values
+                    .iter()
+                    .take(12)
+                    .map(|v| {
+                        (
+                            v.label.clone(),
+                            v.count.unwrap_or(0),
+                            params.toggled(name, &v.value),
+                            chosen.contains(&v.value.as_str()),
+                        )
+                    })
+                    .collect(),
+            })
+        })
+        .filter(|f| !f.values.is_empty())
+        .collect();
+    let directory = state.directory();
+    let capacity_groups = super::profiles::choices(&state, &directory, ctx.lang).capacity_groups;
+    Ok(render(&PeopleTemplate {
+        next: found.next_cursor.as_deref().map(|c| params.with_cursor(c)),
+        q: params.one("q").unwrap_or_default().to_owned(),
+        sort: params.one("sort").unwrap_or("relevance").to_owned(),
+        available: params.one("available").is_some(),
+        selected_offers: params.one("offers").unwrap_or_default().to_owned(),
+        selected_wants: params.one("wants").unwrap_or_default().to_owned(),
+        capacity_groups,
+        active,
+        facets,
+        found,
+        error,
+        page,
+    })?
+    .into_response())
+}

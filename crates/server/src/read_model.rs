@@ -1,0 +1,195 @@
+//! The in-memory read model of this instance: people for search, matching and the map, and
+//! their text index. Built from the database at start-up, then kept current by following the
+//! change log, so a write on any instance shows on every instance within a second.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cxc_core::matching::Exposure;
+use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
+
+use crate::db::catalog;
+use crate::db::profiles::{self, StoredProfile};
+use crate::directory::Directory;
+use crate::error::AppError;
+use crate::reference::{Reference, utc_offset_hours};
+use crate::state::AppState;
+use crate::text_index::TextIndex;
+
+pub struct ReadModel {
+    pub model: Model,
+    pub text: TextIndex,
+    /// How often each person was suggested lately, to spread attention.
+    pub exposure: Exposure,
+    /// The last change-log entry applied.
+    last_change: i64,
+}
+
+/// Converts stored profiles to read-model records, caching time-zone offsets by name.
+struct Converter<'a> {
+    reference: &'a Reference,
+    offsets: HashMap<String, Option<f32>>,
+}
+
+impl Converter<'_> {
+    fn person(&mut self, model: &mut Model, s: &StoredProfile) -> Person {
+        let p = &s.profile;
+        let interest = |model: &mut Model, e: &cxc_core::CapacityEntry| Interest {
+            capacity: model.capacities.intern(&e.capacity),
+            methods: method_bits(&e.methods),
+            formats: format_bits(&e.formats),
+        };
+        Person {
+            account_id: s.account_id,
+            username: s.username.clone(),
+            display_name: p.display_name.clone(),
+            country: p.country.as_deref().map(|c| model.countries.intern(c)),
+            region: p
+                .country
+                .as_deref()
+                .and_then(|c| self.reference.region_of(c)),
+            utc_offset: p.timezone.as_deref().and_then(|tz| {
+                *self
+                    .offsets
+                    .entry(tz.to_owned())
+                    .or_insert_with(|| utc_offset_hours(tz))
+            }),
+            languages: p
+                .languages
+                .iter()
+                .map(|(code, level)| (model.languages.intern(code), level.rank() as u8))
+                .collect(),
+            known: p
+                .known
+                .iter()
+                .map(|e| (model.capacities.intern(&e.capacity), e.level.unwrap_or(0)))
+                .collect(),
+            offered: p.offered.iter().map(|e| interest(model, e)).collect(),
+            wanted: p.wanted.iter().map(|e| interest(model, e)).collect(),
+            affiliations: p
+                .affiliations
+                .iter()
+                .map(|o| model.organizations.intern(o))
+                .collect(),
+            projects: p
+                .projects
+                .iter()
+                .map(|pr| model.projects.intern(pr))
+                .collect(),
+            visibility: p.visibility,
+            recommendable: p.recommendable,
+            away_until: p.away_until,
+            max_connections: p.max_connections.and_then(|n| u16::try_from(n).ok()),
+            open_connections: 0,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+impl ReadModel {
+    /// Reads every profile. Done once at start-up; afterwards only changes are read.
+    pub async fn build(
+        pool: &sqlx::AnyPool,
+        directory: &Directory,
+        reference: &Reference,
+    ) -> anyhow::Result<ReadModel> {
+        let last_change = catalog::last_change(pool).await?;
+        let mut model = Model::new(directory.taxonomy());
+        let mut text = TextIndex::new()?;
+        let mut converter = Converter {
+            reference,
+            offsets: HashMap::new(),
+        };
+        for stored in profiles::load_many(pool, None).await? {
+            let person = converter.person(&mut model, &stored);
+            let slot = model.upsert(person);
+            text.upsert(
+                slot,
+                &stored.profile.display_name,
+                &stored.username,
+                &stored.profile.bio,
+            )?;
+        }
+        text.commit()?;
+        Ok(ReadModel {
+            model,
+            text,
+            exposure: Exposure::new(),
+            last_change,
+        })
+    }
+
+    /// Counts that people were suggested, and slowly forgets.
+    pub fn record_exposure(&mut self, slots: impl Iterator<Item = u32>) {
+        for slot in slots {
+            *self.exposure.entry(slot).or_insert(0) += 1;
+        }
+    }
+
+    pub fn decay_exposure(&mut self) {
+        self.exposure.retain(|_, n| {
+            *n /= 2;
+            *n > 0
+        });
+    }
+}
+
+/// Applies changes logged since the model was last brought up to date. Called after every
+/// local write (so people see their own changes at once) and every few hundred milliseconds
+/// (for writes made by other instances and by `cxc import`).
+pub async fn sync(state: &AppState) -> Result<(), AppError> {
+    let _one_at_a_time = state.sync_lock.lock().await;
+    let since = state.read_model().last_change;
+    let changes = catalog::changes_since(state.db.pool(), since).await?;
+    let Some(last) = changes.iter().map(|c| c.0).max() else {
+        return Ok(());
+    };
+    let taxonomy_changed = changes
+        .iter()
+        .any(|c| c.1 == "capacity" || c.1 == "organization");
+    let directory = if taxonomy_changed {
+        state.refresh_directory().await?
+    } else {
+        state.directory()
+    };
+    let accounts: BTreeSet<i64> = changes
+        .iter()
+        .filter(|c| c.1 == "profile")
+        .filter_map(|c| c.2.parse().ok())
+        .collect();
+    let mut loaded = Vec::with_capacity(accounts.len());
+    for id in &accounts {
+        loaded.push((*id, profiles::load(&state.db, *id).await?));
+    }
+    let mut read = state.read_model_mut();
+    if taxonomy_changed {
+        read.model.set_taxonomy(directory.taxonomy());
+    }
+    let mut converter = Converter {
+        reference: &state.reference,
+        offsets: HashMap::new(),
+    };
+    for (account_id, stored) in loaded {
+        match stored {
+            Some(stored) => {
+                let person = converter.person(&mut read.model, &stored);
+                let slot = read.model.upsert(person);
+                read.text
+                    .upsert(
+                        slot,
+                        &stored.profile.display_name,
+                        &stored.username,
+                        &stored.profile.bio,
+                    )
+                    .map_err(AppError::Internal)?;
+            }
+            None => {
+                if let Some(slot) = read.model.remove(account_id) {
+                    read.text.remove(slot);
+                }
+            }
+        }
+    }
+    read.text.commit().map_err(AppError::Internal)?;
+    read.last_change = last;
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! Free-text search over names, usernames and bios, with tantivy in memory. Text is folded
+//! before indexing and querying — compatibility decomposition, combining marks removed,
+//! lower case — so that search ignores case and diacritics in any script; Chinese, Japanese
+//! and Korean characters are indexed one by one, since they are not separated by spaces.
+
+use std::collections::HashMap;
+
+use cxc_core::search::TextHits;
+use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::query::QueryParser;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+const TOKENIZER: &str = "cxc";
+/// Results scored for ordering by relevance; further matches follow in a stable order.
+const SCORED: usize = 2000;
+
+/// Folds text for matching: `Élodie` and `elodie` meet, as do `محمّد` and `محمد`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkd() {
+        if is_combining_mark(c) || c == '\u{640}' {
+            continue;
+        }
+        if let Some(plain) = unstroked(c) {
+            out.push_str(plain);
+        } else if is_cjk(c) {
+            out.push(' ');
+            out.push(c);
+            out.push(' ');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Latin letters whose marks are not separate characters, so decomposition leaves them alone.
+fn unstroked(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ł' | 'Ł' | 'ƚ' => "l",
+        'ø' | 'Ø' => "o",
+        'đ' | 'Đ' | 'ð' | 'Ð' => "d",
+        'ħ' | 'Ħ' => "h",
+        'ı' => "i",
+        'ŧ' | 'Ŧ' => "t",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        'ß' => "ss",
+        'þ' | 'Þ' => "th",
+        _ => return None,
+    })
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+pub struct TextIndex {
+    index: Index,
+    writer: IndexWriter,
+    reader: IndexReader,
+    slot: Field,
+    name: Field,
+    bio: Field,
+}
+
+impl TextIndex {
+    pub fn new() -> anyhow::Result<TextIndex> {
+        let mut schema = Schema::builder();
+        let text = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let slot = schema.add_u64_field("slot", INDEXED | FAST);
+        let name = schema.add_text_field("name", text.clone());
+        let bio = schema.add_text_field("bio", text);
+        let index = Index::create_in_ram(schema.build());
+        index.tokenizers().register(
+            TOKENIZER,
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .build(),
+        );
+        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(TextIndex {
+            index,
+            writer,
+            reader,
+            slot,
+            name,
+            bio,
+        })
+    }
+
+    /// Adds or replaces a person's text; visible after [`TextIndex::commit`].
+    pub fn upsert(
+        &mut self,
+        slot: u32,
+        display_name: &str,
+        username: &str,
+        bio: &str,
+    ) -> anyhow::Result<()> {
+        self.writer
+            .delete_term(Term::from_field_u64(self.slot, u64::from(slot)));
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(self.slot, u64::from(slot));
+        doc.add_text(
+            self.name,
+            fold(&format!("{display_name} {}", username.replace('_', " "))),
+        );
+        doc.add_text(self.bio, fold(bio));
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    pub fn remove(&mut self, slot: u32) {
+        self.writer
+            .delete_term(Term::from_field_u64(self.slot, u64::from(slot)));
+    }
+
+    pub fn commit(&mut self) -> anyhow::Result<()> {
+        self.writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Every person whose text matches all words of `query`, names counting more than bios.
+    pub fn search(&self, query: &str) -> anyhow::Result<TextHits> {
+        let searcher = self.reader.searcher();
+        let mut parser = QueryParser::for_index(&self.index, vec![self.name, self.bio]);
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(self.name, 3.0);
+        // Operators typed by people are taken as words, never as syntax errors.
+        let words: String = fold(query)
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        let (parsed, _) = parser.parse_query_lenient(&words);
+        let (top, all) = searcher.search(
+            &parsed,
+            &(
+                TopDocs::with_limit(SCORED).order_by_score(),
+                DocSetCollector,
+            ),
+        )?;
+        let mut columns = HashMap::new();
+        let mut slot_of = |address: tantivy::DocAddress| -> anyhow::Result<Option<u32>> {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .u64("slot")?,
+                ),
+            };
+            Ok(column
+                .first(address.doc_id)
+                .and_then(|s| u32::try_from(s).ok()))
+        };
+        let mut hits = TextHits::default();
+        for address in all {
+            if let Some(slot) = slot_of(address)? {
+                hits.slots.insert(slot);
+            }
+        }
+        for (score, address) in top {
+            if let Some(slot) = slot_of(address)? {
+                hits.scores.insert(slot, score);
+            }
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_and_diacritics_in_any_script() {
+        assert_eq!(fold("Élodie ÇELİK"), fold("elodie celik"));
+        assert_eq!(fold("محمّد"), fold("محمد"));
+        assert_eq!(fold("Ñúñez"), "nunez");
+        assert_eq!(fold("Łukasz Søren"), "lukasz soren");
+        assert!(fold("陈美玲").split_whitespace().count() == 3);
+    }
+
+    #[test]
+    fn finds_people_by_name_username_and_bio() {
+        let mut index = TextIndex::new().unwrap();
+        index
+            .upsert(
+                1,
+                "Élodie Dubois",
+                "Elodie_D",
+                "Je photographie les monuments.",
+            )
+            .unwrap();
+        index
+            .upsert(2, "سارة المصري", "Sara_M", "Wikidata trainer in Cairo")
+            .unwrap();
+        index.upsert(3, "陈 美玲", "Chen_ML", "Wikisource").unwrap();
+        index.commit().unwrap();
+        fn found(index: &TextIndex, q: &str) -> Vec<u32> {
+            index.search(q).unwrap().slots.iter().collect()
+        }
+        let slots = |q: &str| found(&index, q);
+        assert_eq!(slots("elodie"), [1]);
+        assert_eq!(slots("ÉLODIE monuments"), [1]);
+        assert_eq!(slots("سارة"), [2]);
+        assert_eq!(slots("wikidata cairo"), [2]);
+        assert_eq!(slots("美玲"), [3]);
+        assert_eq!(slots("chen"), [3]);
+        assert!(slots("nobody-here").is_empty());
+        assert_eq!(slots("\"unbalanced (query"), Vec::<u32>::new());
+        index.remove(1);
+        index.commit().unwrap();
+        assert!(found(&index, "elodie").is_empty());
+    }
+}
