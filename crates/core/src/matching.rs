@@ -291,18 +291,33 @@ fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
 /// Times someone was suggested recently, kept by the caller (the server) between requests.
 pub type Exposure = HashMap<u32, u32>;
 
+/// The circumstances of one request for matches.
+pub struct Context<'a> {
+    pub today: Date,
+    /// Unix seconds, for recent activity.
+    pub now: i64,
+    /// Whether members-only profiles may be suggested.
+    pub signed_in: bool,
+    pub exposure: &'a Exposure,
+    /// People the subject must never be matched with.
+    pub blocked: &'a HashSet<u32>,
+}
+
 /// Matches for a subject, best first, at most `limit`.
 pub fn matches(
     model: &Model,
     subject: &Subject,
     config: &Config,
-    today: Date,
-    now: i64,
-    signed_in: bool,
-    exposure: &Exposure,
-    blocked: &HashSet<u32>,
+    ctx: &Context,
     limit: usize,
 ) -> Vec<Match> {
+    let Context {
+        today,
+        now,
+        signed_in,
+        exposure,
+        blocked,
+    } = *ctx;
     // Candidates: holders of each need's capacity (postings include narrower ones) and of its
     // parent (which rolls up siblings) — unless the parent is a whole area, too broad to help.
     let related = |interests: &[Interest], dimension: Dimension| {
@@ -567,6 +582,16 @@ mod tests {
     const TODAY: Date = time::macros::date!(2026 - 11 - 24);
     const NOW: i64 = 1_795_000_000;
 
+    fn ctx<'a>(exposure: &'a Exposure, blocked: &'a HashSet<u32>) -> Context<'a> {
+        Context {
+            today: TODAY,
+            now: NOW,
+            signed_in: true,
+            exposure,
+            blocked,
+        }
+    }
+
     fn setup() -> Model {
         Model::new(&taxonomy())
     }
@@ -580,11 +605,7 @@ mod tests {
                 diversity: 0.0,
                 ..Config::default()
             },
-            TODAY,
-            NOW,
-            true,
-            &Exposure::new(),
-            &HashSet::new(),
+            &ctx(&Exposure::new(), &HashSet::new()),
             10,
         )
     }
@@ -685,11 +706,7 @@ mod tests {
             &m,
             &Subject::person(me, p),
             &Config::default(),
-            TODAY,
-            NOW,
-            true,
-            &Exposure::new(),
-            &blocked,
+            &ctx(&Exposure::new(), &blocked),
             10,
         );
         assert_eq!(ids(&m, &found), [6]);
@@ -716,11 +733,7 @@ mod tests {
             &m,
             &Subject::person(me, p),
             &config,
-            TODAY,
-            NOW,
-            true,
-            &Exposure::new(),
-            &HashSet::new(),
+            &ctx(&Exposure::new(), &HashSet::new()),
             10,
         );
         assert_eq!(

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use cxc_core::Relation;
-use cxc_core::matching::{self, CapacityMatch, Direction, Fit, Lowered, Match, Subject};
+use cxc_core::matching::{self, CapacityMatch, Context, Direction, Fit, Lowered, Match, Subject};
 use cxc_core::model::{Interest, Model, format_bits, method_bits};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -206,15 +206,19 @@ pub fn for_account(
             return Vec::new();
         };
         let now = time::OffsetDateTime::now_utc();
+        let blocked = HashSet::new();
+        let ctx = Context {
+            today: now.date(),
+            now: now.unix_timestamp(),
+            signed_in: true,
+            exposure: &read.exposure,
+            blocked: &blocked,
+        };
         let found = matching::matches(
             &read.model,
             &Subject::person(slot, me),
             &state.matching,
-            now.date(),
-            now.unix_timestamp(),
-            true,
-            &read.exposure,
-            &HashSet::new(),
+            &ctx,
             limit,
         );
         let items: Vec<MatchItem> = found
@@ -309,17 +313,15 @@ async fn organization_matches(
         affiliations: &[],
     };
     let now = time::OffsetDateTime::now_utc();
-    let found = matching::matches(
-        model,
-        &subject,
-        &state.matching,
-        now.date(),
-        now.unix_timestamp(),
-        ctx.account.is_some(),
-        &read.exposure,
-        &HashSet::new(),
-        limit,
-    );
+    let blocked = HashSet::new();
+    let context = Context {
+        today: now.date(),
+        now: now.unix_timestamp(),
+        signed_in: ctx.account.is_some(),
+        exposure: &read.exposure,
+        blocked: &blocked,
+    };
+    let found = matching::matches(model, &subject, &state.matching, &context, limit);
     Ok(Json(MatchList {
         items: found
             .iter()
