@@ -367,6 +367,7 @@ pub async fn import(
     let organization_hashes = catalog::organization_hashes(db.pool()).await?;
     let profile_hashes = profiles::hashes(db.pool()).await?;
     let mut report = ImportReport::default();
+    let mut pending: Vec<Pending> = Vec::with_capacity(BATCH);
     let mut tx = db.begin_write().await?;
     for (name, reader) in sources {
         for (n, line) in reader.lines().enumerate() {
@@ -379,6 +380,10 @@ pub async fn import(
             let record: Record = serde_json::from_str(&line)
                 .map_err(|e| anyhow::anyhow!("{}: not a valid record: {e}", at()))?;
             let hash = content_hash(&record);
+            if !matches!(record, Record::Profile(_)) && !pending.is_empty() {
+                // Profiles before this line may refer to nothing after it: write them now.
+                flush(&mut tx, &mut known, &mut pending).await?;
+            }
             match &record {
                 Record::Capacity(c) => {
                     if capacity_hashes.get(&c.key) == Some(&hash) {
@@ -405,13 +410,25 @@ pub async fn import(
                         report.unchanged += 1;
                         continue;
                     }
-                    import_profile(&mut tx, &mut known, p, &hash)
-                        .await
+                    let checked = check_profile(&known, p, &hash)
                         .map_err(|e| anyhow::anyhow!("{}: profile {:?}: {e}", at(), p.username))?;
+                    // The same person twice in a batch: the later line wins, after the earlier.
+                    if pending.iter().any(|x| x.key == checked.key) {
+                        flush(&mut tx, &mut known, &mut pending).await?;
+                    }
+                    pending.push(checked);
+                    if pending.len() >= BATCH {
+                        flush(&mut tx, &mut known, &mut pending).await?;
+                    }
                     report.profiles += 1;
                 }
             }
         }
+    }
+    flush(&mut tx, &mut known, &mut pending).await?;
+    if report.profiles > 0 {
+        // One entry for the whole import: other instances rebuild rather than replay it.
+        catalog::log_change(&mut tx, "import", "*").await?;
     }
     tx.commit().await?;
     Ok(report)
@@ -574,32 +591,68 @@ async fn import_organization(
     Ok(())
 }
 
-async fn import_profile(
-    tx: &mut crate::db::Tx,
-    known: &mut Known<'_>,
-    p: &ProfileRecord,
-    hash: &str,
-) -> anyhow::Result<()> {
+/// A validated profile waiting to be written with others.
+struct Pending {
+    key: String,
+    username: Username,
+    profile: cxc_core::profile::Profile,
+    hash: String,
+}
+
+/// How many profiles are written together.
+const BATCH: usize = 500;
+
+fn check_profile(known: &Known<'_>, p: &ProfileRecord, hash: &str) -> anyhow::Result<Pending> {
     let username = Username::parse(&p.username)
         .map_err(|e| anyhow::anyhow!("username: {}", known.i18n.text("en", e.0, &[])))?;
     let draft = p.draft().map_err(|e| anyhow::anyhow!(e))?;
-    let profile = draft.validate(&*known).map_err(|errors| {
+    let profile = draft.validate(known).map_err(|errors| {
         let text: Vec<String> = errors
             .iter()
             .map(|e| format!("{}: {}", e.field, known.i18n.text("en", e.key, &[])))
             .collect();
         anyhow::anyhow!(text.join("; "))
     })?;
-    let key = username.key();
-    let account_id = match known.accounts.get(&key) {
-        Some(id) => *id,
-        None => {
-            let id = accounts::create_in(tx, &username).await?;
-            known.accounts.insert(key, id);
-            id
-        }
-    };
-    profiles::save(tx, account_id, &profile, &*known, Some(hash)).await?;
+    Ok(Pending {
+        key: username.key(),
+        username,
+        profile,
+        hash: hash.to_owned(),
+    })
+}
+
+/// Writes pending profiles: new accounts first, then the profiles, in a few statements.
+async fn flush(
+    tx: &mut crate::db::Tx,
+    known: &mut Known<'_>,
+    pending: &mut Vec<Pending>,
+) -> anyhow::Result<()> {
+    let new: Vec<&Username> = pending
+        .iter()
+        .filter(|p| !known.accounts.contains_key(&p.key))
+        .map(|p| &p.username)
+        .collect();
+    let created = accounts::create_many_in(tx, &new).await?;
+    let fresh: std::collections::HashSet<i64> = created.iter().map(|(_, id)| *id).collect();
+    known.accounts.extend(created);
+    let writes: Vec<profiles::Write> = pending
+        .iter()
+        .map(|p| {
+            let account_id = known.accounts[&p.key];
+            profiles::Write {
+                account_id,
+                profile: &p.profile,
+                content_hash: Some(&p.hash),
+                origin: if fresh.contains(&account_id) {
+                    profiles::Origin::ImportNew
+                } else {
+                    profiles::Origin::ImportUpdate
+                },
+            }
+        })
+        .collect();
+    profiles::save_many(tx, &writes, &*known).await?;
+    pending.clear();
     Ok(())
 }
 

@@ -57,17 +57,29 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
     }
 }
 
-/// Creates an account without password or Wikimedia link (an imported profile's), inside a
-/// transaction.
-pub async fn create_in(tx: &mut super::Tx, username: &Username) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO accounts (username, username_key, is_admin, created_at) VALUES ($1, $2, 0, $3) RETURNING id",
-    )
-    .bind(username.as_str())
-    .bind(username.key())
-    .bind(now())
-    .fetch_one(&mut **tx)
-    .await?)
+/// Creates accounts without password or Wikimedia link (imported profiles'), inside a
+/// transaction, in as few statements as possible. Returns each new account's username key
+/// and id.
+pub async fn create_many_in(
+    tx: &mut super::Tx,
+    usernames: &[&Username],
+) -> Result<Vec<(String, i64)>, AppError> {
+    let mut created = Vec::with_capacity(usernames.len());
+    for chunk in usernames.chunks(5000) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, 0, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO accounts (username, username_key, is_admin, created_at) VALUES {} RETURNING username_key, id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+        for name in chunk {
+            query = query.bind(name.as_str()).bind(name.key()).bind(now());
+        }
+        created.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(created)
 }
 
 async fn find_where(db: &Db, condition: &str, value: &str) -> Result<Option<Account>, AppError> {

@@ -77,14 +77,14 @@ pub struct MatchList {
 
 #[derive(Deserialize, IntoParams)]
 struct LimitQuery {
-    /// How many suggestions, 1–50 (default 10).
+    /// How many suggestions, 1–100 (default 10).
     limit: Option<usize>,
 }
 
 fn limit(q: &LimitQuery) -> Result<usize, AppError> {
     match q.limit {
         None => Ok(10),
-        Some(n @ 1..=50) => Ok(n),
+        Some(n @ 1..=100) => Ok(n),
         Some(_) => Err(AppError::invalid("limit", "cxc-error-invalid-limit")),
     }
 }
@@ -156,7 +156,7 @@ fn explain(
             text: t("cxc-match-reason-region", &[&region]),
         });
     }
-    if let Some(hours) = m.hours_apart {
+    if let Some(hours) = m.hours_apart.filter(|h| *h >= 1.0) {
         let hours = format!("{}", hours.round() as i64);
         reasons.push(Reason {
             code: "time_zone".into(),

@@ -466,7 +466,15 @@ async fn save_profile(
         .and_then(|e| e.profile.joined)
         .or_else(|| Some(time::OffsetDateTime::now_utc().date()));
     let mut tx = state.db.begin_write().await?;
-    profiles::save(&mut tx, account.id, &profile, &*directory, None).await?;
+    profiles::save(
+        &mut tx,
+        account.id,
+        &profile,
+        &*directory,
+        None,
+        profiles::Origin::Edit,
+    )
+    .await?;
     tx.commit().await?;
     crate::read_model::sync(state).await?;
     Ok(profile)
