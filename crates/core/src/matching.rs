@@ -288,6 +288,11 @@ fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
     (parts.iter().map(|(v, w)| w * v.max(0.01).ln()).sum::<f32>() / total).exp()
 }
 
+/// Below this many exact or narrower candidates, broader and sibling matches are considered.
+const BROADEN_BELOW: u64 = 200;
+/// At most this many candidates are scored.
+const MAX_SCORED: u64 = 3000;
+
 /// Times someone was suggested recently, kept by the caller (the server) between requests.
 pub type Exposure = HashMap<u32, u32>;
 
@@ -318,35 +323,54 @@ pub fn matches(
         exposure,
         blocked,
     } = *ctx;
-    // Candidates: holders of each need's capacity (postings include narrower ones) and of its
-    // parent (which rolls up siblings) — unless the parent is a whole area, too broad to help.
-    let related = |interests: &[Interest], dimension: Dimension| {
+    // Candidates, in two tiers. First, holders of each capacity itself (postings include the
+    // narrower ones): exact and narrower matches, which earn the most. Only when those are
+    // few, also holders under each capacity's parent: broader and sibling matches. A parent
+    // that is a whole area is too broad to help.
+    let holders = |interests: &[Interest], dimension: Dimension, broad: bool| {
         let mut out = RoaringBitmap::new();
         for i in interests {
-            out |= model.posting(dimension, i.capacity, 0).as_ref();
-            if let Some(p) = model
-                .parent(i.capacity)
-                .filter(|p| model.parent(*p).is_some())
+            out |= model.posting(dimension, i.capacity, 0);
+            if broad
+                && let Some(p) = model
+                    .parent(i.capacity)
+                    .filter(|p| model.parent(*p).is_some())
             {
-                out |= model.posting(dimension, p, 0).as_ref();
+                out |= model.posting(dimension, p, 0);
             }
         }
         out
     };
-    let mut candidates =
-        related(subject.wanted, Dimension::Offers) | related(subject.offered, Dimension::Wants);
-    candidates &= model.visible(signed_in);
+    let mut eligible = model.visible(signed_in);
     if let Some(languages) = subject.languages {
-        let speakers = languages
+        eligible &= languages
             .iter()
             .filter(|(_, rank)| *rank >= 2)
             .fold(RoaringBitmap::new(), |acc, (l, _)| {
-                acc | model.posting(Dimension::Language, *l, 2).as_ref()
+                acc | model.posting(Dimension::Language, *l, 2)
             });
-        candidates &= speakers;
     }
     if let Some(slot) = subject.slot {
-        candidates.remove(slot);
+        eligible.remove(slot);
+    }
+    let tier = |broad: bool| {
+        (holders(subject.wanted, Dimension::Offers, broad)
+            | holders(subject.offered, Dimension::Wants, broad))
+            & &eligible
+    };
+    let mut candidates = tier(false);
+    if candidates.len() < BROADEN_BELOW {
+        candidates = tier(true);
+    }
+    // Among very many candidates, score the most recently active (activity is part of the
+    // score, and a bounded amount of work keeps every request fast).
+    if candidates.len() > MAX_SCORED {
+        candidates = model
+            .by_recency(None)
+            .map(|(_, s)| s)
+            .filter(|s| candidates.contains(*s))
+            .take(MAX_SCORED as usize)
+            .collect();
     }
 
     #[derive(PartialEq)]

@@ -2,7 +2,6 @@
 //! people, as compact records and posting lists (roaring bitmaps), updated on every write so
 //! that a request never scans the database.
 
-use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
@@ -137,7 +136,7 @@ struct Postings {
     offers: HashMap<u32, RoaringBitmap>,
     wants: HashMap<u32, RoaringBitmap>,
     knows: HashMap<u32, RoaringBitmap>,
-    /// Speakers of a language, per Babel rank.
+    /// Speakers of a language at each Babel rank or above (index 0: everyone who lists it).
     languages: HashMap<u32, [RoaringBitmap; 7]>,
     countries: HashMap<u32, RoaringBitmap>,
     regions: HashMap<Region, RoaringBitmap>,
@@ -340,7 +339,9 @@ impl Model {
         );
         for (language, rank) in &p.languages {
             let ranks = self.postings.languages.entry(*language).or_default();
-            set(&mut ranks[usize::from(*rank).min(6)]);
+            for at_least in ranks.iter_mut().take(usize::from(*rank).min(6) + 1) {
+                set(at_least);
+            }
         }
         if let Some(c) = p.country {
             set(self.postings.countries.entry(c).or_default());
@@ -422,12 +423,7 @@ impl Model {
     }
 
     /// The posting list of one filter value. Languages take a minimum rank.
-    pub fn posting(
-        &self,
-        dimension: Dimension,
-        value: u32,
-        min_rank: u8,
-    ) -> Cow<'_, RoaringBitmap> {
+    pub fn posting(&self, dimension: Dimension, value: u32, min_rank: u8) -> &RoaringBitmap {
         static EMPTY: std::sync::OnceLock<RoaringBitmap> = std::sync::OnceLock::new();
         let empty: &RoaringBitmap = EMPTY.get_or_init(RoaringBitmap::new);
         let p = &self.postings;
@@ -443,18 +439,12 @@ impl Model {
             Dimension::Project => p.projects.get(&value),
             Dimension::Method => p.methods.get(&value),
             Dimension::Format => p.formats.get(&value),
-            Dimension::Language => {
-                return match p.languages.get(&value) {
-                    Some(ranks) => Cow::Owned(
-                        ranks[usize::from(min_rank).min(6)..]
-                            .iter()
-                            .fold(RoaringBitmap::new(), |acc, b| acc | b),
-                    ),
-                    None => Cow::Borrowed(empty),
-                };
-            }
+            Dimension::Language => p
+                .languages
+                .get(&value)
+                .map(|ranks| &ranks[usize::from(min_rank).min(6)]),
         };
-        Cow::Borrowed(one.unwrap_or(empty))
+        one.unwrap_or(empty)
     }
 
     /// The values a dimension has postings for, to count facets over.

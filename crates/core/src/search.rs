@@ -100,7 +100,7 @@ fn filter_bitmap(
     min_level: u8,
 ) -> RoaringBitmap {
     values.iter().fold(RoaringBitmap::new(), |acc, v| {
-        acc | model.posting(dimension, *v, min_level).as_ref()
+        acc | model.posting(dimension, *v, min_level)
     })
 }
 
@@ -141,12 +141,7 @@ pub fn search(model: &Model, q: &Query) -> Results {
             let counts: Vec<(u32, u64)> = model
                 .values(dimension)
                 .into_iter()
-                .map(|v| {
-                    (
-                        v,
-                        scope.intersection_len(model.posting(dimension, v, min).as_ref()),
-                    )
-                })
+                .map(|v| (v, scope.intersection_len(model.posting(dimension, v, min))))
                 .filter(|(_, n)| *n > 0)
                 .collect();
             facets.insert(dimension, counts);

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use cxc_core::Taxonomy;
 
-use crate::i18n::fallback_chain;
+use crate::i18n::chain;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CapacityStatus {
@@ -39,7 +39,7 @@ impl Capacity {
     }
 
     fn text(&self, lang: &str) -> Option<&(String, String)> {
-        fallback_chain(lang)
+        chain(lang)
             .iter()
             .find_map(|l| self.texts.get(l.as_str()))
             .or_else(|| self.texts.values().next())
@@ -72,7 +72,7 @@ impl Organization {
     }
 
     fn text(&self, lang: &str) -> Option<&(String, String)> {
-        fallback_chain(lang)
+        chain(lang)
             .iter()
             .find_map(|l| self.texts.get(l.as_str()))
             .or_else(|| self.texts.values().next())

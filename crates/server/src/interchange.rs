@@ -706,9 +706,10 @@ pub async fn export(db: &Db, out: &mut dyn Write) -> anyhow::Result<usize> {
             out,
         )?;
     }
-    for p in profiles::load_many(db.pool(), None).await? {
-        write(Record::Profile(ProfileRecord::from_stored(&p)), out)?;
-    }
+    profiles::for_each(db.pool(), |p| {
+        write(Record::Profile(ProfileRecord::from_stored(&p)), out)
+    })
+    .await?;
     Ok(written)
 }
 

@@ -8,6 +8,11 @@ use cxc::{AppState, auth, demo, http};
 use cxc_core::{Password, Username};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc returns freed memory to the system and fragments less than the system allocator
+/// under the read model's many small allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -99,7 +99,7 @@ impl ReadModel {
             reference,
             offsets: HashMap::new(),
         };
-        for stored in profiles::load_many(pool, None).await? {
+        profiles::for_each(pool, |stored| {
             let person = converter.person(&mut model, &stored);
             let slot = model.upsert(person);
             text.upsert(
@@ -107,8 +107,9 @@ impl ReadModel {
                 &stored.profile.display_name,
                 &stored.username,
                 &stored.profile.bio,
-            )?;
-        }
+            )
+        })
+        .await?;
         text.commit()?;
         Ok(ReadModel {
             model,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use cxc_core::Region;
 use serde::Deserialize;
 
-use crate::i18n::{I18n, fallback_chain};
+use crate::i18n::{I18n, chain};
 
 const COUNTRIES: &str = include_str!("../data/countries.json");
 
@@ -86,7 +86,7 @@ impl Reference {
         self.countries
             .get(code)
             .and_then(|c| {
-                fallback_chain(lang)
+                chain(lang)
                     .iter()
                     .find_map(|l| c.names.get(l.as_str()))
                     .cloned()

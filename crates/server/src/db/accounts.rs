@@ -65,7 +65,7 @@ pub async fn create_many_in(
     usernames: &[&Username],
 ) -> Result<Vec<(String, i64)>, AppError> {
     let mut created = Vec::with_capacity(usernames.len());
-    for chunk in usernames.chunks(5000) {
+    for chunk in usernames.chunks(140) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("(${}, ${}, 0, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
             .collect();

@@ -237,8 +237,10 @@ pub async fn save_many(
     .await
 }
 
-/// SQLite accepts at most 32,766 parameters in a statement; stay well below.
-const MAX_BINDS: usize = 30_000;
+/// Parameters per statement. SQLite accepts 32,766, but sqlx looks each `$n` up among all of
+/// a statement's parameters, so the cost grows with the square of their number: a few hundred
+/// keeps statements few and binding cheap.
+const MAX_BINDS: usize = 420;
 
 /// A value to bind, of one of the types both engines decode.
 #[derive(Debug, Clone)]
@@ -296,7 +298,27 @@ pub async fn insert_many(
 
 /// Loads one profile by account.
 pub async fn load(db: &Db, account_id: i64) -> Result<Option<StoredProfile>, AppError> {
-    Ok(load_many(db.pool(), Some(account_id)).await?.pop())
+    Ok(load_range(db.pool(), account_id, account_id).await?.pop())
+}
+
+/// Calls `each` with every profile, a few thousand at a time, so that memory stays bounded
+/// however many there are.
+pub async fn for_each(
+    pool: &sqlx::AnyPool,
+    mut each: impl FnMut(StoredProfile) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    const STEP: i64 = 5000;
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(account_id), 0) FROM profiles")
+        .fetch_one(pool)
+        .await?;
+    let mut first = 0;
+    while first <= last {
+        for p in load_range(pool, first, first + STEP - 1).await? {
+            each(p)?;
+        }
+        first += STEP;
+    }
+    Ok(())
 }
 
 /// Loads one profile by any spelling of its username.
@@ -307,23 +329,20 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<StoredProfile
     }
 }
 
-/// Loads one profile, or every profile (for export), in account id order.
-pub async fn load_many(
+/// Loads the profiles of accounts `first` to `last`, in account id order.
+pub async fn load_range(
     pool: &sqlx::AnyPool,
-    only: Option<i64>,
+    first: i64,
+    last: i64,
 ) -> Result<Vec<StoredProfile>, AppError> {
-    let filter = if only.is_some() {
-        "WHERE p.account_id = $1"
-    } else {
-        "WHERE $1 = 0"
-    };
-    let id = only.unwrap_or(0);
+    let filter = "WHERE p.account_id BETWEEN $1 AND $2";
     let rows = sqlx::query(&format!(
         "SELECT p.account_id, a.username, p.display_name, p.pronouns, p.bio, p.bio_language, p.country, \
          p.timezone, p.visibility, p.recommendable, p.away_until, p.max_connections, p.joined, p.updated_at \
          FROM profiles p JOIN accounts a ON a.id = p.account_id {filter} ORDER BY p.account_id"
     ))
-    .bind(id)
+    .bind(first)
+    .bind(last)
     .fetch_all(pool)
     .await?;
     let mut profiles: Vec<StoredProfile> = Vec::with_capacity(rows.len());
@@ -362,15 +381,12 @@ pub async fn load_many(
         .map(|(i, p)| (p.account_id, i))
         .collect();
     let ordered = |sql: String| format!("{sql} ORDER BY x.account_id, x.position");
-    let child_filter = if only.is_some() {
-        "WHERE x.account_id = $1"
-    } else {
-        "WHERE $1 = 0"
-    };
+    let child_filter = "WHERE x.account_id BETWEEN $1 AND $2";
     for r in sqlx::query(&ordered(format!(
         "SELECT x.account_id, x.code, x.level FROM profile_languages x {child_filter}"
     )))
-    .bind(id)
+    .bind(first)
+    .bind(last)
     .fetch_all(pool)
     .await?
     {
@@ -385,7 +401,8 @@ pub async fn load_many(
         "SELECT x.account_id, x.relation, c.key, x.level, x.methods, x.formats FROM profile_capacities x \
          JOIN capacities c ON c.id = x.capacity_id {child_filter}"
     )))
-    .bind(id)
+    .bind(first)
+    .bind(last)
     .fetch_all(pool)
     .await?
     {
@@ -407,7 +424,8 @@ pub async fn load_many(
     for r in sqlx::query(&ordered(format!(
         "SELECT x.account_id, o.key FROM profile_affiliations x JOIN organizations o ON o.id = x.organization_id {child_filter}"
     )))
-    .bind(id)
+    .bind(first)
+    .bind(last)
     .fetch_all(pool)
     .await?
     {
@@ -418,7 +436,8 @@ pub async fn load_many(
     for r in sqlx::query(&ordered(format!(
         "SELECT x.account_id, x.project FROM profile_projects x {child_filter}"
     )))
-    .bind(id)
+    .bind(first)
+    .bind(last)
     .fetch_all(pool)
     .await?
     {

@@ -134,7 +134,7 @@ impl I18n {
     /// The message `key` in `lang`, or in the first language of its fallback chain that has it.
     /// A missing key shows as `⧼key⧽`, as MediaWiki does, so it is noticed rather than hidden.
     pub fn text(&self, lang: &str, key: &str, args: &[&str]) -> String {
-        let found = fallback_chain(lang).into_iter().find_map(|code| {
+        let found = chain(lang).iter().find_map(|code| {
             let catalog = self.catalogs.get(code.as_str())?;
             Some((catalog.messages.get(key)?, &catalog.rules))
         });
@@ -185,6 +185,24 @@ impl I18n {
             .map(String::as_str)
             .collect()
     }
+}
+
+/// [`fallback_chain`], computed once per language: labels are looked up thousands of times per
+/// request.
+pub fn chain(code: &str) -> std::sync::Arc<[String]> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CHAINS: OnceLock<Mutex<HashMap<String, Arc<[String]>>>> = OnceLock::new();
+    let chains = CHAINS.get_or_init(Default::default);
+    let mut chains = chains.lock().expect("fallback chain cache");
+    if let Some(found) = chains.get(code) {
+        return found.clone();
+    }
+    let computed: Arc<[String]> = fallback_chain(code).into();
+    // Codes come from requests: keep the cache bounded.
+    if chains.len() < 1000 {
+        chains.insert(code.to_owned(), computed.clone());
+    }
+    computed
 }
 
 /// `code`, then MediaWiki's explicit fallbacks, then the code without its last subtags, then

@@ -1,0 +1,323 @@
+//! HTTP load run against a real `cxc serve` on the shared dataset: import time, start-up
+//! time, resident memory, and p50/p99 latency and throughput of search and matching.
+//!
+//!   cargo bench -p cxc --bench http                    # 10k and 100k profiles
+//!   CXC_BENCH_SIZES=10000,100000,1000000 cargo bench -p cxc --bench http
+//!
+//! Data comes from `shared/dataset/gen.py` (generated into CXC_BENCH_DATA, default
+//! /var/tmp/cxc-bench-data, when missing); databases are kept beside it so that reruns skip
+//! the import.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const REQUESTS: usize = 4000;
+const CONCURRENCY: usize = 8;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var("CXC_BENCH_DATA").unwrap_or_else(|_| "/var/tmp/cxc-bench-data".into()),
+    )
+}
+
+fn size_name(n: usize) -> String {
+    if n % 1_000_000 == 0 {
+        format!("{}m", n / 1_000_000)
+    } else {
+        format!("{}k", n / 1000)
+    }
+}
+
+fn ensure_data(sizes: &[usize]) {
+    let dir = data_dir();
+    if sizes.iter().all(|n| {
+        dir.join(format!("profiles-{}.jsonl", size_name(*n)))
+            .exists()
+    }) {
+        return;
+    }
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/dataset/gen.py");
+    let list: Vec<String> = sizes.iter().map(|n| n.to_string()).collect();
+    eprintln!(
+        "generating the dataset ({}) into {}",
+        list.join(", "),
+        dir.display()
+    );
+    let status = Command::new("python3")
+        .arg(generator)
+        .args(["--out", dir.to_str().unwrap(), "--sizes", &list.join(",")])
+        .status()
+        .expect("python3 runs gen.py");
+    assert!(status.success());
+}
+
+fn cxc(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .args(args)
+        .output()
+        .expect("run cxc");
+    assert!(
+        out.status.success(),
+        "cxc {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn rss_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(database: &str) -> (Server, Duration) {
+    let port = free_port();
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .args([
+            "serve",
+            "--database",
+            database,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("CXC_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start cxc serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1800),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    (server, started.elapsed())
+}
+
+struct Figures {
+    p50: f64,
+    p99: f64,
+    per_second: f64,
+}
+
+/// Sends `REQUESTS` requests, `CONCURRENCY` at a time, cycling through `paths`.
+async fn load(base: &str, paths: Arc<Vec<(String, Option<String>)>>) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, next, paths, base) =
+            (client.clone(), next.clone(), paths.clone(), base.to_owned());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= REQUESTS {
+                    return latencies;
+                }
+                let (path, token) = &paths[i % paths.len()];
+                let mut request = client.get(format!("{base}{path}"));
+                if let Some(t) = token {
+                    request = request.bearer_auth(t);
+                }
+                let t0 = Instant::now();
+                let response = request.send().await.expect("request");
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.status()
+                );
+                response.bytes().await.expect("body");
+                latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let at = |q: f64| all[((all.len() as f64 - 1.0) * q).round() as usize];
+    Figures {
+        p50: at(0.5),
+        p99: at(0.99),
+        per_second: all.len() as f64 / elapsed,
+    }
+}
+
+fn search_paths(profiles: &Path) -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(profiles).unwrap();
+    let sample: Vec<serde_json::Value> = text
+        .lines()
+        .step_by(97)
+        .take(200)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut paths = Vec::new();
+    for (i, p) in sample.iter().enumerate() {
+        let first = |list: &str| {
+            p[list]
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let query = match i % 5 {
+            0 => first("offered").map(|c| format!("offers={c}")),
+            1 => first("wanted").map(|c| format!("wants={c}&region=LAC&region=SSA")),
+            2 => p["languages"][0]["code"]
+                .as_str()
+                .map(|l| format!("language={l}&min_level=3&knows=cap-1")),
+            3 => p["display_name"]
+                .as_str()
+                .and_then(|n| n.split(' ').next())
+                .map(|n| format!("q={}", urlencode(n))),
+            _ => Some(format!(
+                "country={}&sort=recent",
+                p["country"].as_str().unwrap()
+            )),
+        };
+        if let Some(q) = query {
+            paths.push((format!("/api/v1/profiles?{q}&limit=20"), None));
+        }
+    }
+    paths
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; any other argument filters nothing here.
+    let sizes: Vec<usize> = std::env::var("CXC_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("sizes are numbers"))
+        .collect();
+    ensure_data(&sizes);
+    let dir = data_dir();
+    println!(
+        "| profiles | import | start-up | RSS after start | search p50 | search p99 | search req/s | matching p50 | matching p99 | matching req/s | RSS peak |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for n in sizes {
+        let name = size_name(n);
+        let database = dir.join(format!("bench-{name}.sqlite3"));
+        let db = database.to_str().unwrap().to_owned();
+        let profiles = dir.join(format!("profiles-{name}.jsonl"));
+        let import = if database.exists() {
+            "(kept)".to_owned()
+        } else {
+            let t = Instant::now();
+            cxc(&[
+                "import",
+                "--quiet",
+                "--database",
+                &db,
+                dir.join("taxonomy.jsonl").to_str().unwrap(),
+                dir.join("organizations.jsonl").to_str().unwrap(),
+                profiles.to_str().unwrap(),
+            ]);
+            format!("{:.1} s", t.elapsed().as_secs_f64())
+        };
+        // Matching runs as a few dataset people, through API tokens.
+        let users: Vec<String> = std::fs::read_to_string(&profiles)
+            .unwrap()
+            .lines()
+            .step_by(211)
+            .take(20)
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["username"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        let tokens: Vec<String> = users
+            .iter()
+            .map(|u| {
+                cxc(&["token", "create", u, "--database", &db])
+                    .lines()
+                    .last()
+                    .unwrap()
+                    .trim()
+                    .to_owned()
+            })
+            .collect();
+        let (server, startup) = start(&db).await;
+        let pid = server.child.id();
+        let rss_start = rss_mib(pid, "VmRSS:");
+        let search = load(&server.base, Arc::new(search_paths(&profiles))).await;
+        let matching_paths: Vec<(String, Option<String>)> = tokens
+            .iter()
+            .map(|t| ("/api/v1/me/matches?limit=10".to_owned(), Some(t.clone())))
+            .collect();
+        let matching = load(&server.base, Arc::new(matching_paths)).await;
+        let rss_peak = rss_mib(pid, "VmHWM:");
+        println!(
+            "| {n} | {import} | {:.1} s | {rss_start:.0} MiB | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {rss_peak:.0} MiB |",
+            startup.as_secs_f64(),
+            search.p50,
+            search.p99,
+            search.per_second,
+            matching.p50,
+            matching.p99,
+            matching.per_second
+        );
+    }
+}
