@@ -31,3 +31,21 @@ document.querySelectorAll("select[data-filter]").forEach((select) => {
     if (wanted && first && !select.multiple) select.value = first.value;
   });
 });
+
+// The map refreshes itself while the page is open: the server renders the new figures, the
+// script swaps them in. Without JavaScript, every load is current.
+const view = document.getElementById("map-view");
+if (view) {
+  const seconds = Number(view.dataset.refresh) || 30;
+  setInterval(async () => {
+    if (document.hidden) return;
+    try {
+      const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("map-view");
+      if (fresh) view.replaceChildren(...fresh.childNodes);
+    } catch (_) {
+      // Offline for a moment: the next tick tries again.
+    }
+  }, seconds * 1000);
+}

@@ -5,6 +5,7 @@
 //! the web layer can translate them.
 
 pub mod account;
+pub mod aggregates;
 pub mod capacity;
 pub mod matching;
 pub mod model;

@@ -166,6 +166,8 @@ pub struct Model {
     capacity_children: Vec<Vec<u32>>,
     postings: Postings,
     recency: BTreeSet<(Reverse<i64>, u32)>,
+    /// Bumped on every change, so caches of derived figures know when to recompute.
+    revision: u64,
 }
 
 impl Model {
@@ -293,7 +295,12 @@ impl Model {
         self.apply(slot, false);
     }
 
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     fn apply(&mut self, slot: u32, add: bool) {
+        self.revision += 1;
         let Some(p) = self.people[slot as usize].clone() else {
             return;
         };

@@ -149,12 +149,21 @@ async fn load(base: &str, paths: Arc<Vec<(String, Option<String>)>>) -> Figures 
     let (latencies, _) = run(base, paths.clone(), LATENCY_REQUESTS, 1).await;
     let (_, per_second) = run(base, paths, THROUGHPUT_REQUESTS, CONCURRENCY).await;
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
-    Figures { p50: at(0.5), p99: at(0.99), per_second }
+    Figures {
+        p50: at(0.5),
+        p99: at(0.99),
+        per_second,
+    }
 }
 
 /// Sends `requests` requests, `concurrency` at a time, cycling through `paths`; returns the
 /// sorted latencies in milliseconds and the requests per second.
-async fn run(base: &str, paths: Arc<Vec<(String, Option<String>)>>, requests: usize, concurrency: usize) -> (Vec<f64>, f64) {
+async fn run(
+    base: &str,
+    paths: Arc<Vec<(String, Option<String>)>>,
+    requests: usize,
+    concurrency: usize,
+) -> (Vec<f64>, f64) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()

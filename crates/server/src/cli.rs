@@ -117,6 +117,18 @@ pub struct ServeArgs {
     /// Serve /metrics on this separate address instead of the main one
     #[arg(long, env = "CXC_METRICS_LISTEN", value_name = "ADDRESS:PORT")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Public maps, statistics and open data hide counts of fewer than this many people
+    #[arg(long, env = "CXC_MIN_CELL", default_value_t = 5, value_name = "PEOPLE")]
+    pub min_cell: u64,
+    /// Countries and territories left out of every public aggregate (ISO codes, comma-separated),
+    /// e.g. those on the Wikimedia Foundation's Country and Territory Protection List
+    #[arg(
+        long,
+        env = "CXC_PROTECTED_COUNTRIES",
+        value_delimiter = ',',
+        value_name = "XX,YY"
+    )]
+    pub protected_countries: Vec<String>,
     /// Client id of the Wikimedia OAuth 2.0 consumer; enables "Sign in with Wikimedia"
     #[arg(long, env = "CXC_OAUTH_CLIENT_ID", requires = "oauth_client_secret")]
     pub oauth_client_id: Option<String>,
@@ -144,6 +156,13 @@ impl ServeArgs {
         config.signup = self.signup;
         config.request_timeout = std::time::Duration::from_secs(self.request_timeout);
         config.metrics_listen = self.metrics_listen;
+        config.min_cell = self.min_cell.max(1);
+        config.protected_countries = self
+            .protected_countries
+            .iter()
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect();
         config.oauth = match (&self.oauth_client_id, &self.oauth_client_secret) {
             (Some(id), Some(secret)) => Some(OAuthConfig {
                 client_id: id.clone(),

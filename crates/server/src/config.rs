@@ -17,6 +17,10 @@ pub struct Config {
     /// Serve `/metrics` on this address instead of the main listener.
     pub metrics_listen: Option<SocketAddr>,
     pub oauth: Option<OAuthConfig>,
+    /// Public aggregates hide counts of fewer than this many people.
+    pub min_cell: u64,
+    /// ISO 3166-1 alpha-2 codes left out of every public aggregate.
+    pub protected_countries: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +49,8 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             metrics_listen: None,
             oauth: None,
+            min_cell: 5,
+            protected_countries: Vec::new(),
         }
     }
 

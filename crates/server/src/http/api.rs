@@ -57,6 +57,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = super::profiles::api(router);
     let router = super::search::api(router);
     let router = super::matches::api(router);
+    let router = super::stats::api(router);
     super::organizations::api(router).split_for_parts()
 }
 

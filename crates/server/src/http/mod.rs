@@ -14,6 +14,7 @@ pub mod page;
 pub mod pages;
 pub mod profiles;
 pub mod search;
+pub mod stats;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())
+        .merge(stats::router())
         .merge(api)
         .route(
             "/api/v1/openapi.json",

@@ -61,6 +61,13 @@ impl Page {
         a == b
     }
 
+    /// A message with two parameters.
+    pub fn t2(&self, key: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+        self.state
+            .i18n
+            .text(self.lang, key, &[&a.to_string(), &b.to_string()])
+    }
+
     /// A message with one parameter.
     pub fn t1(&self, key: &str, a: impl std::fmt::Display) -> String {
         self.state.i18n.text(self.lang, key, &[&a.to_string()])

@@ -13,3 +13,4 @@ mod oauth;
 mod pages;
 mod schema;
 mod search;
+mod stats;

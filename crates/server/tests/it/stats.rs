@@ -1,0 +1,425 @@
+//! The map, dashboard and open data, checked against counts computed independently from the
+//! shared dataset, with small-cell suppression and protected countries.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::common::{TestApp, dataset, with_dataset};
+
+struct Data {
+    parents: HashMap<String, Option<String>>,
+    people: Vec<Value>,
+    regions: HashMap<String, String>,
+}
+
+impl Data {
+    fn load() -> Data {
+        let read = |f: &str| -> Vec<Value> {
+            std::fs::read_to_string(dataset().join(f))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let reference = cxc::reference::Reference::load().unwrap();
+        let people: Vec<Value> = read("profiles-1k.jsonl")
+            .into_iter()
+            .filter(|p| p["visibility"] == "public")
+            .collect();
+        let regions = people
+            .iter()
+            .map(|p| p["country"].as_str().unwrap().to_owned())
+            .map(|c| {
+                (
+                    c.clone(),
+                    reference.region_of(&c).unwrap().code().to_owned(),
+                )
+            })
+            .collect();
+        Data {
+            parents: read("taxonomy.jsonl")
+                .iter()
+                .map(|c| {
+                    (
+                        c["key"].as_str().unwrap().to_owned(),
+                        c["parent"].as_str().map(str::to_owned),
+                    )
+                })
+                .collect(),
+            people,
+            regions,
+        }
+    }
+
+    fn under(&self, key: &str, root: &str) -> bool {
+        let mut k = Some(key.to_owned());
+        while let Some(c) = k {
+            if c == root {
+                return true;
+            }
+            k = self.parents[&c].clone();
+        }
+        false
+    }
+
+    fn holds(&self, p: &Value, list: &str, root: Option<&str>) -> bool {
+        p[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| root.is_none_or(|r| self.under(k.as_str().unwrap(), r)))
+    }
+
+    fn speaks(p: &Value, code: &str, min: u64) -> bool {
+        p["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["code"] == code && l["level"].as_u64().unwrap_or(6) >= min)
+    }
+
+    /// Whether a needer's want `w` is covered by an offer of it (or of anything under it) in
+    /// the same country or a language both speak at level 3 or more.
+    fn covered(&self, needer: &Value, w: &str, people: &[&Value]) -> bool {
+        people
+            .iter()
+            .filter(|o| self.holds(o, "offered", Some(w)))
+            .any(|o| {
+                o["country"] == needer["country"]
+                    || needer["languages"].as_array().unwrap().iter().any(|l| {
+                        l["level"].as_u64().unwrap_or(6) >= 3
+                            && Self::speaks(o, l["code"].as_str().unwrap(), 3)
+                    })
+            })
+    }
+
+    /// (assets, needs, gap) per country or region code.
+    fn counts(
+        &self,
+        region_level: bool,
+        capacity: Option<&str>,
+        language: Option<&str>,
+        protected: &[&str],
+    ) -> BTreeMap<String, (u64, u64, u64)> {
+        let people: Vec<&Value> = self
+            .people
+            .iter()
+            .filter(|p| !protected.contains(&p["country"].as_str().unwrap()))
+            .filter(|p| language.is_none_or(|l| Self::speaks(p, l, 0)))
+            .collect();
+        let mut out: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+        for p in &people {
+            let country = p["country"].as_str().unwrap();
+            let area = if region_level {
+                self.regions[country].clone()
+            } else {
+                country.to_owned()
+            };
+            let entry = out.entry(area).or_default();
+            if self.holds(p, "offered", capacity) {
+                entry.0 += 1;
+            }
+            if self.holds(p, "wanted", capacity) {
+                entry.1 += 1;
+                let wants: Vec<String> = match capacity {
+                    Some(c) => vec![c.to_owned()],
+                    None => p["wanted"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|w| w.as_str().unwrap().to_owned())
+                        .collect(),
+                };
+                if wants.iter().any(|w| !self.covered(p, w, &people)) {
+                    entry.2 += 1;
+                }
+            }
+        }
+        out.retain(|_, c| *c != (0, 0, 0));
+        out
+    }
+}
+
+fn published(n: u64) -> Value {
+    if n > 0 && n < 5 {
+        Value::Null
+    } else {
+        Value::from(n)
+    }
+}
+
+#[tokio::test]
+async fn map_figures_match_independent_counts_with_suppression() {
+    let app = TestApp::spawn_on(with_dataset().await, |_| {}).await;
+    let data = Data::load();
+    let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+        ("country", None, None),
+        ("region", None, None),
+        ("country", Some("cap-3"), None),
+        ("region", Some("cap-10"), None),
+        ("country", Some("cap-40"), None),
+        ("country", None, Some("es")),
+        ("region", Some("cap-2"), Some("en")),
+    ];
+    for (level, capacity, language) in cases {
+        let mut query = format!("level={level}&mode=gap");
+        if let Some(c) = capacity {
+            query.push_str(&format!("&capacity={c}"));
+        }
+        if let Some(l) = language {
+            query.push_str(&format!("&language={l}"));
+        }
+        let doc: Value = app
+            .get(&format!("/api/v1/stats/map?{query}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let expected = data.counts(*level == "region", *capacity, *language, &[]);
+        let got: BTreeMap<String, Value> = doc["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["code"].as_str().unwrap().to_owned(), a.clone()))
+            .collect();
+        assert_eq!(
+            got.keys().collect::<BTreeSet<_>>(),
+            expected.keys().collect::<BTreeSet<_>>(),
+            "{query}: areas"
+        );
+        for (code, (assets, needs, gap)) in &expected {
+            let area = &got[code];
+            assert_eq!(area["assets"], published(*assets), "{query} {code} assets");
+            assert_eq!(area["needs"], published(*needs), "{query} {code} needs");
+            assert_eq!(area["gap"], published(*gap), "{query} {code} gap");
+            let suppressed = [assets, needs, gap].iter().any(|n| **n > 0 && **n < 5);
+            assert_eq!(area["suppressed"], suppressed, "{query} {code}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn protected_countries_are_left_out_everywhere() {
+    let app = TestApp::spawn_on(with_dataset().await, |c| {
+        c.protected_countries = vec!["BR".into(), "IR".into()];
+        c.min_cell = 3;
+    })
+    .await;
+    let data = Data::load();
+    let doc: Value = app
+        .get("/api/v1/stats/map?level=country")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["code"] != "BR" && a["code"] != "IR")
+    );
+    assert_eq!(doc["min_cell"], 3);
+    let regions: Value = app
+        .get("/api/v1/stats/map?level=region")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expected = data.counts(true, None, None, &["BR", "IR"]);
+    let lac = regions["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "LAC")
+        .unwrap();
+    assert_eq!(lac["needs"].as_u64().unwrap(), expected["LAC"].1);
+    let csv = app
+        .get("/opendata/capacities-by-country.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!csv.lines().any(|l| l.split(',').nth(2) == Some("BR")));
+    let dump: Value = app
+        .get("/opendata/profiles.jsonld")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        dump["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["homeLocation"]["identifier"] != "BR")
+    );
+    let html = app.get("/map").await.text().await.unwrap();
+    assert!(!html.contains("country=BR"));
+}
+
+#[tokio::test]
+async fn open_data_is_described_by_its_datapackage() {
+    let app = TestApp::spawn_on(with_dataset().await, |_| {}).await;
+    let package: Value = app
+        .get("/opendata/datapackage.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(package["licenses"][0]["name"], "CC0-1.0");
+    for resource in package["resources"].as_array().unwrap() {
+        let name = resource["name"].as_str().unwrap();
+        let response = app.get(&format!("/opendata/{name}.csv")).await;
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let text = response.text().await.unwrap();
+        let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let fields: Vec<&Value> = resource["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            header,
+            fields
+                .iter()
+                .map(|f| f["name"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            "{name}"
+        );
+        let mut rows = 0;
+        for line in lines {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells.len(), header.len(), "{name}: {line}");
+            for (cell, field) in cells.iter().zip(&fields) {
+                match field["type"].as_str().unwrap() {
+                    "integer" => assert!(
+                        cell.is_empty() || cell.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5),
+                        "{name}: {line}"
+                    ),
+                    "boolean" => assert!(*cell == "true" || *cell == "false"),
+                    _ => {}
+                }
+            }
+            rows += 1;
+        }
+        assert!(rows > 100, "{name}: {rows} rows");
+    }
+    let total_public = Data::load().people.len();
+    let dump: Value = app
+        .get("/opendata/profiles.jsonld")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dump["@graph"].as_array().unwrap().len(), total_public);
+    assert_eq!(dump["@context"], "https://schema.org");
+}
+
+#[tokio::test]
+async fn the_map_page_is_light_accessible_and_translated() {
+    let app = TestApp::spawn_on(with_dataset().await, |_| {}).await;
+    for lang in ["en", "ar"] {
+        let raw = reqwest::Client::new()
+            .get(app.url(&format!("/map?mode=needs&uselang={lang}")))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.headers()["content-encoding"], "gzip");
+        let compressed = raw.bytes().await.unwrap();
+        assert!(
+            compressed.len() < 150_000,
+            "{lang}: {} bytes transferred",
+            compressed.len()
+        );
+        let html = app
+            .get(&format!("/map?mode=needs&uselang={lang}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<svg viewBox="));
+        assert!(
+            html.matches("<path class=\"b").count() > 150,
+            "{lang}: country shapes"
+        );
+        assert!(html.contains("<title>"));
+        assert!(html.contains("<table class=\"rows\">"));
+        assert!(html.contains("href=\"/people?country="));
+        assert!(!html.contains('⧼'), "{lang}: missing message");
+        if lang == "ar" {
+            assert!(html.contains("dir=\"rtl\""));
+        }
+    }
+    let dashboard = app.get("/dashboard").await;
+    assert_eq!(dashboard.status(), 200);
+    let html = dashboard.text().await.unwrap();
+    assert!(html.contains("<svg class=\"bars\""));
+}
+
+#[tokio::test]
+async fn a_profile_change_shows_on_the_map_without_a_restart() {
+    let app = TestApp::spawn_with(|c| c.min_cell = 1).await;
+    let before: Value = app
+        .get("/api/v1/stats/map?capacity=wikidata")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        before["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["code"] != "TD")
+    );
+    let client = app.signed_in("Chadian", false).await;
+    let body = serde_json::json!({"display_name": "Mahamat", "country": "TD", "known": ["wikidata"], "offered": ["wikidata"]});
+    assert_eq!(
+        client
+            .put(app.url("/api/v1/me/profile"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let after: Value = app
+        .get("/api/v1/stats/map?capacity=wikidata")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let chad = after["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "TD")
+        .expect("Chad appears");
+    assert_eq!(chad["assets"], 1);
+}
+
+#[tokio::test]
+async fn bad_map_parameters_are_named() {
+    let app = TestApp::spawn().await;
+    for (query, field) in [
+        ("level=planet", "level"),
+        ("mode=everything", "mode"),
+        ("capacity=nope", "capacity"),
+        ("org_kind=club", "org_kind"),
+    ] {
+        let response = app.get(&format!("/api/v1/stats/map?{query}")).await;
+        assert_eq!(response.status(), 422, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], field);
+    }
+}
