@@ -33,7 +33,7 @@ fn rss_mib() -> f64 {
 
 fn load(size: usize) -> Model {
     let dir = data_dir();
-    let name = if size % 1_000_000 == 0 {
+    let name = if size.is_multiple_of(1_000_000) {
         format!("{}m", size / 1_000_000)
     } else {
         format!("{}k", size / 1000)

@@ -184,14 +184,14 @@ mod tests {
         let mut m = Model::new(&taxonomy());
         let (ke, br) = (m.countries.intern("KE"), m.countries.intern("BR"));
         let sw = m.languages.intern("sw");
-        let mut add = |m: &mut Model,
-                       id: i64,
-                       offered: &[&str],
-                       wanted: &[&str],
-                       country: u32,
-                       region: Region,
-                       language: u32,
-                       visibility: Visibility| {
+        let add = |m: &mut Model,
+                   id: i64,
+                   offered: &[&str],
+                   wanted: &[&str],
+                   country: u32,
+                   region: Region,
+                   language: u32,
+                   visibility: Visibility| {
             let mut p = person(m, id, offered, wanted);
             p.country = Some(country);
             p.region = Some(region);

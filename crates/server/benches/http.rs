@@ -26,7 +26,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn size_name(n: usize) -> String {
-    if n % 1_000_000 == 0 {
+    if n.is_multiple_of(1_000_000) {
         format!("{}m", n / 1_000_000)
     } else {
         format!("{}k", n / 1000)
@@ -326,16 +326,24 @@ async fn main() {
             .map(|t| ("/api/v1/me/matches?limit=10".to_owned(), Some(t.clone())))
             .collect();
         let matching = load(&server.base, Arc::new(matching_paths)).await;
+        let map_paths: Vec<(String, Option<String>)> = ["", "level=region", "mode=gap&capacity=cap-3", "capacity=cap-40&language=es", "level=region&mode=needs&capacity=cap-10"]
+            .iter()
+            .map(|q| (format!("/api/v1/stats/map?{q}"), None))
+            .collect();
+        let map = load(&server.base, Arc::new(map_paths)).await;
         let rss_peak = rss_mib(pid, "VmHWM:");
         println!(
-            "| {n} | {import} | {:.1} s | {rss_start:.0} MiB | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {rss_peak:.0} MiB |",
+            "| {n} | {import} | {:.1} s | {rss_start:.0} MiB | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {rss_peak:.0} MiB |",
             startup.as_secs_f64(),
             search.p50,
             search.p99,
             search.per_second,
             matching.p50,
             matching.p99,
-            matching.per_second
+            matching.per_second,
+            map.p50,
+            map.p99,
+            map.per_second
         );
     }
 }

@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the web site and API
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, list and promote local accounts
     #[command(subcommand)]
     User(UserCommand),

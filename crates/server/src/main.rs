@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     };
     init_logging(format);
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate(db) => {
             Db::open(&db.database).await?;
             println!(

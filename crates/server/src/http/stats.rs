@@ -674,7 +674,7 @@ async fn dashboard_page(
             }
         }
     }
-    cohorts.sort_by(|a, b| b.0.cmp(&a.0));
+    cohorts.sort_by_key(|c| std::cmp::Reverse(c.0));
     let cohorts = cohorts
         .into_iter()
         .take(8)
