@@ -270,9 +270,9 @@ async fn main() {
     ensure_data(&sizes);
     let dir = data_dir();
     println!(
-        "| profiles | import | start-up | RSS after start | search p50 | search p99 | search req/s | matching p50 | matching p99 | matching req/s | RSS peak |"
+        "| profiles | import | start-up | RSS after start | search p50 | search p99 | search req/s | matching p50 | matching p99 | matching req/s | map p50 | map p99 | map req/s | RSS peak |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let name = size_name(n);
         let database = dir.join(format!("bench-{name}.sqlite3"));
