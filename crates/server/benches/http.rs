@@ -326,10 +326,16 @@ async fn main() {
             .map(|t| ("/api/v1/me/matches?limit=10".to_owned(), Some(t.clone())))
             .collect();
         let matching = load(&server.base, Arc::new(matching_paths)).await;
-        let map_paths: Vec<(String, Option<String>)> = ["", "level=region", "mode=gap&capacity=cap-3", "capacity=cap-40&language=es", "level=region&mode=needs&capacity=cap-10"]
-            .iter()
-            .map(|q| (format!("/api/v1/stats/map?{q}"), None))
-            .collect();
+        let map_paths: Vec<(String, Option<String>)> = [
+            "",
+            "level=region",
+            "mode=gap&capacity=cap-3",
+            "capacity=cap-40&language=es",
+            "level=region&mode=needs&capacity=cap-10",
+        ]
+        .iter()
+        .map(|q| (format!("/api/v1/stats/map?{q}"), None))
+        .collect();
         let map = load(&server.base, Arc::new(map_paths)).await;
         let rss_peak = rss_mib(pid, "VmHWM:");
         println!(

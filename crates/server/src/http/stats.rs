@@ -756,7 +756,48 @@ fn ctx_label(state: &AppState, lang: &str, parts: usize) -> String {
 struct OpenDataTemplate {
     page: Page,
     min_cell: u64,
+    /// Address, file name and the message describing it.
+    files: &'static [(&'static str, &'static str, &'static str)],
+    licence: &'static str,
 }
+
+const OPEN_FILES: &[(&str, &str, &str)] = &[
+    (
+        "/opendata/capacities-by-country.csv",
+        "capacities-by-country.csv",
+        "cxc-opendata-by-country",
+    ),
+    (
+        "/opendata/capacities-by-region.csv",
+        "capacities-by-region.csv",
+        "cxc-opendata-by-region",
+    ),
+    (
+        "/opendata/datapackage.json",
+        "datapackage.json",
+        "cxc-opendata-datapackage",
+    ),
+    (
+        "/api/v1/stats/map",
+        "/api/v1/stats/map",
+        "cxc-opendata-json",
+    ),
+    (
+        "/api/v1/capacities/skos.ttl",
+        "skos.ttl",
+        "cxc-opendata-skos",
+    ),
+    (
+        "/api/v1/capacities/skos.jsonld",
+        "skos.jsonld",
+        "cxc-opendata-skos",
+    ),
+    (
+        "/opendata/profiles.jsonld",
+        "profiles.jsonld",
+        "cxc-opendata-profiles",
+    ),
+];
 
 async fn opendata_page(
     State(state): State<AppState>,
@@ -764,6 +805,8 @@ async fn opendata_page(
 ) -> Result<Response, AppError> {
     Ok(render(&OpenDataTemplate {
         min_cell: state.config.min_cell,
+        files: OPEN_FILES,
+        licence: "CC0 1.0",
         page: Page::new(&state, &ctx, "cxc-opendata-title"),
     })?
     .into_response())
