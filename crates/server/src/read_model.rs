@@ -144,6 +144,18 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
     let Some(last) = changes.iter().map(|c| c.0).max() else {
         return Ok(());
     };
+    if changes.iter().any(|c| c.1 == "import") {
+        // A bulk import: rebuilding is faster than replaying it profile by profile.
+        let directory = state.refresh_directory().await?;
+        let mut fresh = ReadModel::build(state.db.pool(), &directory, &state.reference)
+            .await
+            .map_err(AppError::Internal)?;
+        let mut read = state.read_model_mut();
+        fresh.exposure = std::mem::take(&mut read.exposure);
+        fresh.last_change = fresh.last_change.max(last);
+        *read = fresh;
+        return Ok(());
+    }
     let taxonomy_changed = changes
         .iter()
         .any(|c| c.1 == "capacity" || c.1 == "organization");

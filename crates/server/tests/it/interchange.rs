@@ -275,3 +275,33 @@ async fn the_import_command_shows_what_it_did() {
         1200
     );
 }
+
+#[tokio::test]
+async fn an_import_shows_in_a_running_servers_search_within_a_second() {
+    let app = crate::common::TestApp::spawn().await;
+    let before: Value = app
+        .get("/api/v1/profiles?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["total"], 0);
+    import(&app.state.db, &files()).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let found: Value = app
+            .get("/api/v1/profiles?limit=1")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if found["total"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "the import is not searchable after 1 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
