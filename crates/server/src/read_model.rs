@@ -2,7 +2,7 @@
 //! their text index. Built from the database at start-up, then kept current by following the
 //! change log, so a write on any instance shows on every instance within a second.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use cxc_core::matching::Exposure;
 use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
@@ -20,6 +20,8 @@ pub struct ReadModel {
     pub text: TextIndex,
     /// How often each person was suggested lately, to spread attention.
     pub exposure: Exposure,
+    /// Pairs of accounts never to be matched, both ways round.
+    pub blocks: HashSet<(i64, i64)>,
     /// The last change-log entry applied.
     last_change: i64,
 }
@@ -111,12 +113,26 @@ impl ReadModel {
         })
         .await?;
         text.commit()?;
+        let blocks = blocks_of(pool).await?;
         Ok(ReadModel {
+            blocks,
             model,
             text,
             exposure: Exposure::new(),
             last_change,
         })
+    }
+
+    /// The slots of everyone `account_id` blocked or was blocked by.
+    pub fn blocked_slots(&self, account_id: i64) -> HashSet<u32> {
+        self.blocks
+            .iter()
+            .filter_map(|(a, b)| match (*a == account_id, *b == account_id) {
+                (true, _) => self.model.slot_of(*b),
+                (_, true) => self.model.slot_of(*a),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Counts that people were suggested, and slowly forgets.
@@ -132,6 +148,13 @@ impl ReadModel {
             *n > 0
         });
     }
+}
+
+async fn blocks_of(pool: &sqlx::AnyPool) -> Result<HashSet<(i64, i64)>, AppError> {
+    Ok(crate::db::accounts::all_blocks(pool)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Applies changes logged since the model was last brought up to date. Called after every
@@ -173,7 +196,15 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
     for id in &accounts {
         loaded.push((*id, profiles::load(&state.db, *id).await?));
     }
+    let blocks = if changes.iter().any(|c| c.1 == "block" || c.1 == "profile") {
+        Some(blocks_of(state.db.pool()).await?)
+    } else {
+        None
+    };
     let mut read = state.read_model_mut();
+    if let Some(blocks) = blocks {
+        read.blocks = blocks;
+    }
     if taxonomy_changed {
         read.model.set_taxonomy(directory.taxonomy());
     }

@@ -356,12 +356,17 @@ pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
         "api_tokens",
         "capacity_suggestions",
         "organization_managers",
+        "blocks",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
     }
+    sqlx::query("DELETE FROM blocks WHERE blocked_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(account_id)
         .execute(&mut *tx)
@@ -402,4 +407,49 @@ pub async fn personal_extras(
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok((manages, suggestions))
+}
+
+/// Records that `account_id` never wants to be matched with `blocked_id`.
+pub async fn block(db: &Db, account_id: i64, blocked_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO blocks (account_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(blocked_id)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    super::catalog::log_change(&mut tx, "block", &account_id.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn unblock(db: &Db, account_id: i64, blocked_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND blocked_id = $2")
+        .bind(account_id)
+        .bind(blocked_id)
+        .execute(&mut *tx)
+        .await?;
+    super::catalog::log_change(&mut tx, "block", &account_id.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every block, as (who blocked, whom).
+pub async fn all_blocks(pool: &sqlx::AnyPool) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(sqlx::query_as("SELECT account_id, blocked_id FROM blocks")
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The usernames someone blocked.
+pub async fn blocked_by(db: &Db, account_id: i64) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.username FROM blocks b JOIN accounts a ON a.id = b.blocked_id WHERE b.account_id = $1 ORDER BY a.username_key",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?)
 }

@@ -206,7 +206,7 @@ pub fn for_account(
             return Vec::new();
         };
         let now = time::OffsetDateTime::now_utc();
-        let blocked = HashSet::new();
+        let blocked = read.blocked_slots(account.id);
         let ctx = Context {
             today: now.date(),
             now: now.unix_timestamp(),

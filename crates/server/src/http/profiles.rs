@@ -31,6 +31,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/profile/edit", get(edit_page).post(edit_submit))
         .route("/account/export.json", get(export_download))
         .route("/account/delete", post(delete_submit))
+        .route("/people/{username}/block", post(block_submit))
 }
 
 pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -39,6 +40,8 @@ pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(get_my_profile, put_my_profile))
         .routes(routes!(export_mine))
         .routes(routes!(delete_me))
+        .routes(routes!(list_blocks))
+        .routes(routes!(block_person, unblock_person))
 }
 
 /// Validation against the live directory and the reference data.
@@ -552,6 +555,8 @@ pub struct PersonalData {
     api_tokens: Vec<serde_json::Value>,
     /// Organizations you manage.
     manages: Vec<String>,
+    /// People you blocked.
+    blocked: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     capacity_suggestions: Vec<serde_json::Value>,
 }
@@ -571,6 +576,7 @@ async fn personal_data(state: &AppState, account: &Account) -> Result<PersonalDa
             .map(|t| serde_json::json!({"id": t.id, "label": t.label, "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}))
             .collect(),
         manages,
+        blocked: accounts::blocked_by(&state.db, account.id).await?,
         capacity_suggestions: suggestions,
     })
 }
@@ -1251,4 +1257,95 @@ async fn edit_submit(
 /// Errors on list items show beside the list: `languages[2]` → `languages`.
 fn field_group(field: &str) -> String {
     field.split('[').next().unwrap_or(field).to_owned()
+}
+
+/// The people you blocked: they are never suggested to you, nor you to them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/blocks",
+    tag = "profiles",
+    responses(
+        (status = 200, description = "Usernames you blocked", body = [String]),
+        (status = 401, description = "Not signed in", body = super::api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+async fn list_blocks(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Json<Vec<String>>, AppError> {
+    let account = ctx.require_account()?;
+    Ok(Json(accounts::blocked_by(&state.db, account.id).await?))
+}
+
+async fn other(state: &AppState, me: &Account, username: &str) -> Result<Account, AppError> {
+    let target = accounts::by_username(&state.db, username)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if target.id == me.id {
+        return Err(AppError::BadRequest("cxc-error-block-self"));
+    }
+    Ok(target)
+}
+
+/// Block someone: neither of you is suggested to the other any more.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/blocks/{username}",
+    tag = "profiles",
+    params(("username" = String, Path, description = "Whom to block")),
+    responses(
+        (status = 204, description = "Blocked"),
+        (status = 404, description = "No such person", body = super::api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+async fn block_person(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(username): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let me = ctx.require_account()?;
+    let target = other(&state, me, &username).await?;
+    accounts::block(&state.db, me.id, target.id).await?;
+    crate::read_model::sync(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unblock someone.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/blocks/{username}",
+    tag = "profiles",
+    params(("username" = String, Path, description = "Whom to unblock")),
+    responses(
+        (status = 204, description = "Unblocked"),
+        (status = 404, description = "No such person", body = super::api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+async fn unblock_person(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(username): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let me = ctx.require_account()?;
+    let target = other(&state, me, &username).await?;
+    accounts::unblock(&state.db, me.id, target.id).await?;
+    crate::read_model::sync(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn block_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(me) = &ctx.account else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let target = other(&state, me, &username).await?;
+    accounts::block(&state.db, me.id, target.id).await?;
+    crate::read_model::sync(&state).await?;
+    Ok(Redirect::to("/matches").into_response())
 }

@@ -610,3 +610,66 @@ async fn a_change_on_one_instance_shows_on_another_within_a_second() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn blocked_pairs_are_never_matched_either_way() {
+    let app = TestApp::spawn().await;
+    let a = app.signed_in("Alpha", false).await;
+    let b = app.signed_in("Beta", false).await;
+    let put = |c: &reqwest::Client, body: Value| {
+        let c = c.clone();
+        let url = app.url("/api/v1/me/profile");
+        async move { assert_eq!(c.put(url).json(&body).send().await.unwrap().status(), 200) }
+    };
+    put(&a, profile(&["translation"], &["wikidata-sparql"], "en")).await;
+    put(&b, profile(&["wikidata-sparql"], &["translation"], "en")).await;
+    let names = |c: reqwest::Client| {
+        let url = app.url("/api/v1/me/matches");
+        async move {
+            let found: Value = c.get(url).send().await.unwrap().json().await.unwrap();
+            found["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["username"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(a.clone()).await, ["Beta"]);
+    let blocked = a
+        .put(app.url("/api/v1/me/blocks/Beta"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 204);
+    assert!(names(a.clone()).await.is_empty());
+    assert!(
+        names(b.clone()).await.is_empty(),
+        "the blocked person does not see the blocker either"
+    );
+    let listed: Value = a
+        .get(app.url("/api/v1/me/blocks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, serde_json::json!(["Beta"]));
+    let myself = a
+        .put(app.url("/api/v1/me/blocks/Alpha"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(myself.status(), 400);
+    let unblocked = a
+        .delete(app.url("/api/v1/me/blocks/Beta"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unblocked.status(), 204);
+    assert_eq!(names(b).await, ["Alpha"]);
+}
