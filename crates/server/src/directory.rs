@@ -60,6 +60,9 @@ pub struct Organization {
     /// Name and description per language.
     pub texts: BTreeMap<String, (String, String)>,
     pub countries: Vec<String>,
+    /// Capacity keys the organization can share (offered) and needs (wanted), for the map.
+    pub offered: Vec<String>,
+    pub wanted: Vec<String>,
 }
 
 impl Organization {

@@ -88,6 +88,8 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
             meta_page: r.try_get(4)?,
             texts: BTreeMap::new(),
             countries: Vec::new(),
+            offered: Vec::new(),
+            wanted: Vec::new(),
         });
     }
     let index: std::collections::HashMap<i64, usize> = organizations
@@ -113,6 +115,21 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
     {
         if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
             organizations[i].countries.push(r.try_get(1)?);
+        }
+    }
+    for r in sqlx::query(
+        "SELECT oc.organization_id, oc.relation, c.key FROM organization_capacities oc \
+         JOIN capacities c ON c.id = oc.capacity_id WHERE oc.relation IN ('offered', 'wanted')",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+            let key: String = r.try_get(2)?;
+            match r.try_get::<String, _>(1)?.as_str() {
+                "offered" => organizations[i].offered.push(key),
+                _ => organizations[i].wanted.push(key),
+            }
         }
     }
     Ok(Directory::new(capacities, organizations))

@@ -215,24 +215,29 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
     {
         return Ok(doc.clone());
     }
-    let counts = aggregates::by_area(model, parsed.level, &parsed.scope);
+    let people = aggregates::by_area(model, parsed.level, &parsed.scope);
+    // Areas by code: people's counts, then organizations offering or needing in their countries.
+    let mut counts: BTreeMap<String, Counts> = people
+        .into_iter()
+        .map(|(id, c)| {
+            let code = match parsed.level {
+                Level::Country => model.countries.name(id).to_owned(),
+                Level::Region => Region::ALL[id as usize].code().to_owned(),
+            };
+            (code, c)
+        })
+        .collect();
+    add_organizations(state, &directory, &parsed, &mut counts);
     let min = state.config.min_cell;
     let areas = counts
         .iter()
-        .map(|(id, c)| {
-            let (code, name) = match parsed.level {
-                Level::Country => {
-                    let code = model.countries.name(*id).to_owned();
-                    let name = state.reference.country_name(&code, lang);
-                    (code, name)
-                }
+        .map(|(code, c)| {
+            let name = match parsed.level {
+                Level::Country => state.reference.country_name(code, lang),
                 Level::Region => {
-                    let code = Region::ALL[*id as usize].code().to_owned();
-                    let name =
-                        state
-                            .i18n
-                            .text(lang, &format!("cxc-region-{}", code.to_lowercase()), &[]);
-                    (code, name)
+                    state
+                        .i18n
+                        .text(lang, &format!("cxc-region-{}", code.to_lowercase()), &[])
                 }
             };
             let Counts { assets, needs, gap } = *c;
@@ -242,7 +247,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
                 aggregates::publish(gap, min),
             );
             Area {
-                code,
+                code: code.clone(),
                 name,
                 suppressed: a.is_none() || n.is_none() || g.is_none(),
                 assets: a,
@@ -272,7 +277,66 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
     Ok(doc)
 }
 
-/// Assets (people offering), needs (people wanting) and the gap (needs no offer in the same
+/// Organizations count as assets where they can share a capacity in scope and as needs where
+/// they need one, once in each of their countries (or regions). They speak no language, so a
+/// language filter leaves them out.
+fn add_organizations(
+    state: &AppState,
+    directory: &Directory,
+    parsed: &Parsed,
+    counts: &mut BTreeMap<String, Counts>,
+) {
+    if parsed
+        .echo
+        .language
+        .as_deref()
+        .is_some_and(|l| !l.is_empty())
+    {
+        return;
+    }
+    let scope_root = parsed
+        .echo
+        .capacity
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .and_then(|c| directory.resolve(c))
+        .map(|c| c.key.clone());
+    let in_scope = |keys: &[String]| {
+        keys.iter().any(|k| match &scope_root {
+            None => true,
+            Some(root) => directory.taxonomy().subtree(root).contains(&k.as_str()),
+        })
+    };
+    let kind = parsed.echo.org_kind.as_deref().filter(|k| !k.is_empty());
+    for org in directory
+        .organizations()
+        .iter()
+        .filter(|o| kind.is_none_or(|k| o.kind == k))
+    {
+        let (offers, needs) = (in_scope(&org.offered), in_scope(&org.wanted));
+        if !offers && !needs {
+            continue;
+        }
+        let mut areas: Vec<String> = org
+            .countries
+            .iter()
+            .filter(|c| !state.config.protected_countries.contains(c))
+            .filter_map(|c| match parsed.level {
+                Level::Country => Some(c.clone()),
+                Level::Region => state.reference.region_of(c).map(|r| r.code().to_owned()),
+            })
+            .collect();
+        areas.sort();
+        areas.dedup();
+        for area in areas {
+            let entry = counts.entry(area).or_default();
+            entry.assets += u64::from(offers);
+            entry.needs += u64::from(needs);
+        }
+    }
+}
+
+/// Assets (people and organizations offering), needs (wanting) and the gap (needs no offer in the same
 /// country or a shared language covers), by country or region. Public profiles only;
 /// protected countries left out; counts below the threshold suppressed.
 #[utoipa::path(
@@ -541,6 +605,7 @@ struct DashboardTemplate {
     wanting: u64,
     needs: Vec<Need>,
     regions: Vec<(String, Vec<Need>)>,
+    languages: Vec<(String, String, Vec<Need>)>,
     completeness: Vec<(String, String, f64)>,
     cohorts: Vec<Cohort>,
 }
@@ -615,6 +680,29 @@ async fn dashboard_page(
             )
         })
         .filter(|(_, n)| !n.is_empty())
+        .collect();
+    // The five languages most people speak well, each with what its speakers most need.
+    let mut spoken: Vec<(u64, u32)> = model
+        .values(Dimension::Language)
+        .into_iter()
+        .map(|l| {
+            (
+                people.intersection_len(model.posting(Dimension::Language, l, 3)),
+                l,
+            )
+        })
+        .collect();
+    spoken.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let languages = spoken
+        .into_iter()
+        .take(5)
+        .map(|(_, l)| {
+            let code = model.languages.name(l).to_owned();
+            let name = state.i18n.autonym(&code).unwrap_or(&code).to_owned();
+            let speakers = &people & model.posting(Dimension::Language, l, 3);
+            (code, name, needs_of(&speakers, 3))
+        })
+        .filter(|(_, _, n)| !n.is_empty())
         .collect();
     let mut buckets = [0u64; 5];
     for slot in &people {
@@ -736,6 +824,7 @@ async fn dashboard_page(
         wanting,
         needs: needs_of(&people, 10),
         regions,
+        languages,
         completeness,
         cohorts,
         page,

@@ -363,6 +363,9 @@ async fn the_map_page_is_light_accessible_and_translated() {
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.unwrap();
     assert!(html.contains("<svg class=\"bars\""));
+    assert!(html.contains(&app.state.i18n.text("en", "cxc-dashboard-by-language", &[])));
+    assert!(html.contains("href=\"/people?wants="), "cohort candidates link to the people behind them");
+    assert!(!html.contains('⧼'));
 }
 
 #[tokio::test]
@@ -422,4 +425,83 @@ async fn bad_map_parameters_are_named() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["field"], field);
     }
+}
+
+#[tokio::test]
+async fn organizations_count_as_assets_and_needs_where_they_are() {
+    let app = TestApp::spawn_with(|c| c.min_cell = 1).await;
+    let admin = app.signed_in("Curator", true).await;
+    let created = app
+        .post_as(
+            &admin,
+            "/organizations/new",
+            &[
+                ("key", "wm-gh"),
+                ("name", "Wikimedia Ghana Test"),
+                ("kind", "user_group"),
+                ("country", "GH"),
+                ("new_cap", "wikidata-sparql"),
+                ("rel_new", "known"),
+                ("rel_new", "offered"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
+    let doc: Value = app
+        .get("/api/v1/stats/map?capacity=wikidata")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ghana = doc["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "GH")
+        .expect("Ghana appears");
+    assert_eq!(
+        ghana["assets"], 1,
+        "the group offers something under Wikidata"
+    );
+    let regions: Value = app
+        .get("/api/v1/stats/map?level=region&capacity=wikidata&org_kind=user_group")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        regions["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "SSA" && a["assets"] == 1)
+    );
+    let other: Value = app
+        .get("/api/v1/stats/map?capacity=communication")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        other["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["code"] != "GH"),
+        "outside the capacity's subtree it does not count"
+    );
+    let by_language: Value = app
+        .get("/api/v1/stats/map?capacity=wikidata&language=en")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        by_language["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["code"] != "GH"),
+        "organizations speak no language"
+    );
 }
