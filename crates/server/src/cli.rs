@@ -129,6 +129,24 @@ pub struct ServeArgs {
         value_name = "XX,YY"
     )]
     pub protected_countries: Vec<String>,
+    /// Extra weight, from 0 to 0.2, that suggestions give people from emerging communities
+    /// (it never overrides a requirement such as a shared language)
+    #[arg(
+        long,
+        env = "CXC_MATCH_EMERGING_BOOST",
+        default_value_t = 0.1,
+        value_name = "0-0.2"
+    )]
+    pub match_emerging_boost: f32,
+    /// Wikimedia regions whose people count as emerging communities for suggestions
+    #[arg(
+        long,
+        env = "CXC_MATCH_EMERGING_REGIONS",
+        value_delimiter = ',',
+        default_value = "SSA,SA,MENA,LAC,ESEAP,CEECA",
+        value_name = "CODES"
+    )]
+    pub match_emerging_regions: Vec<String>,
     /// Client id of the Wikimedia OAuth 2.0 consumer; enables "Sign in with Wikimedia"
     #[arg(long, env = "CXC_OAUTH_CLIENT_ID", requires = "oauth_client_secret")]
     pub oauth_client_id: Option<String>,
@@ -157,6 +175,12 @@ impl ServeArgs {
         config.request_timeout = std::time::Duration::from_secs(self.request_timeout);
         config.metrics_listen = self.metrics_listen;
         config.min_cell = self.min_cell.max(1);
+        config.matching.emerging_boost = self.match_emerging_boost.clamp(0.0, 0.2);
+        config.matching.emerging_regions = self
+            .match_emerging_regions
+            .iter()
+            .filter_map(|r| cxc_core::Region::parse(&r.trim().to_ascii_uppercase()))
+            .collect();
         config.protected_countries = self
             .protected_countries
             .iter()
@@ -232,5 +256,58 @@ pub fn describe_database(raw: &str) -> String {
         "PostgreSQL".to_owned()
     } else {
         format!("SQLite file {}", PathBuf::from(raw).display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Config {
+        let cli = Cli::try_parse_from([&["cxc", "serve"], args].concat()).expect("valid arguments");
+        match cli.command {
+            Command::Serve(args) => args.config(),
+            _ => unreachable!("serve was parsed"),
+        }
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = serve(&[]);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.base_url, "http://127.0.0.1:8080");
+        assert_eq!(config.min_cell, 5);
+        assert!(config.protected_countries.is_empty());
+        assert!(config.oauth.is_none());
+    }
+
+    #[test]
+    fn the_emerging_boost_is_bounded_and_its_regions_configurable() {
+        let config = serve(&[
+            "--match-emerging-boost",
+            "5",
+            "--match-emerging-regions",
+            "SSA,mena,XX",
+        ]);
+        assert_eq!(config.matching.emerging_boost, 0.2);
+        assert_eq!(
+            config.matching.emerging_regions,
+            vec![cxc_core::Region::SubSaharanAfrica]
+        );
+        let config = serve(&[
+            "--protected-countries",
+            "ir, cn",
+            "--min-cell",
+            "0",
+            "--base-url",
+            "https://cxc.example/",
+        ]);
+        assert_eq!(config.protected_countries, ["IR", "CN"]);
+        assert_eq!(
+            config.min_cell, 1,
+            "a threshold of zero would publish every count"
+        );
+        assert_eq!(config.base_url, "https://cxc.example");
+        assert!(config.secure_cookies());
     }
 }

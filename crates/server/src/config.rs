@@ -21,6 +21,8 @@ pub struct Config {
     pub min_cell: u64,
     /// ISO 3166-1 alpha-2 codes left out of every public aggregate.
     pub protected_countries: Vec<String>,
+    /// How suggestions are ranked: the bounded boost for emerging communities and its regions.
+    pub matching: cxc_core::matching::Config,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,7 @@ impl Config {
             oauth: None,
             min_cell: 5,
             protected_countries: Vec::new(),
+            matching: cxc_core::matching::Config::default(),
         }
     }
 

@@ -68,7 +68,7 @@ impl AppState {
             directory: RwLock::new((Arc::new(directory), version)),
             read_model: RwLock::new(read_model),
             sync_lock: tokio::sync::Mutex::new(()),
-            matching: cxc_core::matching::Config::default(),
+            matching: config.matching.clone(),
             login_limits: LoginLimits::new(),
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),

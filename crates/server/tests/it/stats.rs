@@ -364,7 +364,10 @@ async fn the_map_page_is_light_accessible_and_translated() {
     let html = dashboard.text().await.unwrap();
     assert!(html.contains("<svg class=\"bars\""));
     assert!(html.contains(&app.state.i18n.text("en", "cxc-dashboard-by-language", &[])));
-    assert!(html.contains("href=\"/people?wants="), "cohort candidates link to the people behind them");
+    assert!(
+        html.contains("href=\"/people?wants="),
+        "cohort candidates link to the people behind them"
+    );
     assert!(!html.contains('⧼'));
 }
 
