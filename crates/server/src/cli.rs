@@ -292,7 +292,10 @@ mod tests {
         assert_eq!(config.matching.emerging_boost, 0.2);
         assert_eq!(
             config.matching.emerging_regions,
-            vec![cxc_core::Region::SubSaharanAfrica]
+            vec![
+                cxc_core::Region::SubSaharanAfrica,
+                cxc_core::Region::MiddleEastNorthAfrica
+            ]
         );
         let config = serve(&[
             "--protected-countries",
