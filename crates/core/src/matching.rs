@@ -291,7 +291,7 @@ fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
 /// Below this many exact or narrower candidates, broader and sibling matches are considered.
 const BROADEN_BELOW: u64 = 200;
 /// At most this many candidates are scored.
-const MAX_SCORED: u64 = 3000;
+const MAX_SCORED: u64 = 2000;
 
 /// Times someone was suggested recently, kept by the caller (the server) between requests.
 pub type Exposure = HashMap<u32, u32>;
@@ -365,12 +365,13 @@ pub fn matches(
     // Among very many candidates, score the most recently active (activity is part of the
     // score, and a bounded amount of work keeps every request fast).
     if candidates.len() > MAX_SCORED {
-        candidates = model
-            .by_recency(None)
-            .map(|(_, s)| s)
-            .filter(|s| candidates.contains(*s))
-            .take(MAX_SCORED as usize)
+        let mut recent: Vec<(i64, u32)> = candidates
+            .iter()
+            .filter_map(|s| model.person(s).map(|p| (p.updated_at, s)))
             .collect();
+        let keep = MAX_SCORED as usize;
+        recent.select_nth_unstable_by(keep - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        candidates = recent[..keep].iter().map(|(_, s)| *s).collect();
     }
 
     #[derive(PartialEq)]

@@ -164,6 +164,8 @@ pub struct Model {
     /// Parent of each capacity number, from the taxonomy.
     capacity_parent: Vec<Option<u32>>,
     capacity_children: Vec<Vec<u32>>,
+    /// Depth of each capacity (1 for an area), asked for on every pair matching compares.
+    capacity_depth: Vec<u8>,
     postings: Postings,
     recency: BTreeSet<(Reverse<i64>, u32)>,
     /// Bumped on every change, so caches of derived figures know when to recompute.
@@ -195,6 +197,17 @@ impl Model {
                 self.capacity_children[p as usize].push(id);
             }
         }
+        self.capacity_depth = (0..n as u32)
+            .map(|c| {
+                let mut depth = 1u8;
+                let mut current = c;
+                while let Some(Some(p)) = self.capacity_parent.get(current as usize) {
+                    depth += 1;
+                    current = *p;
+                }
+                depth
+            })
+            .collect();
         let people: Vec<Person> = self.people.iter().flatten().cloned().collect();
         self.postings = Postings::default();
         self.people.clear();
@@ -255,7 +268,10 @@ impl Model {
 
     /// Depth of a capacity: 1 for an area.
     pub fn depth(&self, capacity: u32) -> usize {
-        self.with_ancestors(capacity).len()
+        match self.capacity_depth.get(capacity as usize) {
+            Some(d) => usize::from(*d),
+            None => self.with_ancestors(capacity).len(),
+        }
     }
 
     /// Adds or replaces a person; returns their slot (a stable number while they exist).
