@@ -77,7 +77,9 @@ impl TextIndex {
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                // No phrase queries are ever built (quotes are taken as words), so positions
+                // would only cost memory.
+                .set_index_option(IndexRecordOption::WithFreqs),
         );
         let slot = schema.add_u64_field("slot", INDEXED | FAST);
         let name = schema.add_text_field("name", text.clone());
