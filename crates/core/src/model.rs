@@ -163,7 +163,6 @@ pub struct Model {
     pub projects: Interner,
     /// Parent of each capacity number, from the taxonomy.
     capacity_parent: Vec<Option<u32>>,
-    capacity_children: Vec<Vec<u32>>,
     /// Depth of each capacity (1 for an area), asked for on every pair matching compares.
     capacity_depth: Vec<u8>,
     postings: Postings,
@@ -188,13 +187,11 @@ impl Model {
         }
         let n = self.capacities.len();
         self.capacity_parent = vec![None; n];
-        self.capacity_children = vec![Vec::new(); n];
         for key in taxonomy.keys() {
             let id = self.capacities.intern(key);
             if let Some(parent) = taxonomy.parent(key) {
                 let p = self.capacities.intern(parent);
                 self.capacity_parent[id as usize] = Some(p);
-                self.capacity_children[p as usize].push(id);
             }
         }
         self.capacity_depth = (0..n as u32)
@@ -258,12 +255,6 @@ impl Model {
             .get(capacity as usize)
             .copied()
             .flatten()
-    }
-
-    pub fn children(&self, capacity: u32) -> &[u32] {
-        self.capacity_children
-            .get(capacity as usize)
-            .map_or(&[], Vec::as_slice)
     }
 
     /// Depth of a capacity: 1 for an area.
@@ -433,16 +424,6 @@ impl Model {
     /// Public profiles only: what aggregates count.
     pub fn public(&self) -> &RoaringBitmap {
         &self.postings.public
-    }
-
-    /// Holders of a capacity (or anything under it) in one relation.
-    pub fn holders(&self, dimension: Dimension, capacity: u32) -> Option<&RoaringBitmap> {
-        match dimension {
-            Dimension::Offers => self.postings.offers.get(&capacity),
-            Dimension::Wants => self.postings.wants.get(&capacity),
-            Dimension::Knows => self.postings.knows.get(&capacity),
-            _ => None,
-        }
     }
 
     /// The posting list of one filter value. Languages take a minimum rank.

@@ -95,13 +95,11 @@ pub const ORGANIZATION_KINDS: &[&str] = &[
 pub struct Directory {
     capacities: Vec<Capacity>,
     capacity_by_key: HashMap<String, usize>,
-    capacity_by_id: HashMap<i64, usize>,
     capacity_by_slug: HashMap<String, usize>,
     /// The active capacities' tree.
     taxonomy: Taxonomy,
     organizations: Vec<Organization>,
     organization_by_key: HashMap<String, usize>,
-    organization_by_id: HashMap<i64, usize>,
 }
 
 impl Directory {
@@ -120,11 +118,6 @@ impl Directory {
                 .enumerate()
                 .map(|(i, c)| (c.key.clone(), i))
                 .collect(),
-            capacity_by_id: capacities
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.id, i))
-                .collect(),
             capacity_by_slug: capacities
                 .iter()
                 .enumerate()
@@ -134,11 +127,6 @@ impl Directory {
                 .iter()
                 .enumerate()
                 .map(|(i, o)| (o.key.clone(), i))
-                .collect(),
-            organization_by_id: organizations
-                .iter()
-                .enumerate()
-                .map(|(i, o)| (o.id, i))
                 .collect(),
             capacities,
             taxonomy,
@@ -162,10 +150,6 @@ impl Directory {
 
     pub fn capacity(&self, key: &str) -> Option<&Capacity> {
         self.capacity_by_key.get(key).map(|&i| &self.capacities[i])
-    }
-
-    pub fn capacity_by_id(&self, id: i64) -> Option<&Capacity> {
-        self.capacity_by_id.get(&id).map(|&i| &self.capacities[i])
     }
 
     pub fn capacity_by_slug(&self, slug: &str) -> Option<&Capacity> {
@@ -193,12 +177,6 @@ impl Directory {
     pub fn organization(&self, key: &str) -> Option<&Organization> {
         self.organization_by_key
             .get(key)
-            .map(|&i| &self.organizations[i])
-    }
-
-    pub fn organization_by_id(&self, id: i64) -> Option<&Organization> {
-        self.organization_by_id
-            .get(&id)
             .map(|&i| &self.organizations[i])
     }
 }
