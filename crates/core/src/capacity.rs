@@ -96,6 +96,13 @@ impl CapacityEntry {
     }
 }
 
+/// Whether text is a Wikidata item id such as `Q2013`.
+pub fn is_qid(q: &str) -> bool {
+    q.strip_prefix('Q').is_some_and(|n| {
+        !n.is_empty() && !n.starts_with('0') && n.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
 /// Methods or formats stored as one comma-separated column.
 pub fn join_codes<T: Copy>(items: &[T], code: impl Fn(T) -> &'static str) -> String {
     items.iter().map(|i| code(*i)).collect::<Vec<_>>().join(",")
@@ -112,6 +119,12 @@ pub fn split_codes<T>(joined: &str, parse: impl Fn(&str) -> Option<T>) -> Vec<T>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wikidata_item_ids() {
+        assert!(is_qid("Q2013"));
+        assert!(!is_qid("Q") && !is_qid("Q012") && !is_qid("P31") && !is_qid("Q12a"));
+    }
 
     #[test]
     fn codes_round_trip() {

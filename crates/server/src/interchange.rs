@@ -249,12 +249,6 @@ fn content_hash(record: &Record) -> String {
         .collect()
 }
 
-fn is_qid(q: &str) -> bool {
-    q.strip_prefix('Q').is_some_and(|n| {
-        !n.is_empty() && !n.starts_with('0') && n.chars().all(|c| c.is_ascii_digit())
-    })
-}
-
 /// What an import did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportReport {
@@ -456,7 +450,10 @@ async fn import_capacity(
         );
     }
     if let Some(q) = &c.qid {
-        anyhow::ensure!(is_qid(q), "{q:?} is not a Wikidata item id such as Q12345");
+        anyhow::ensure!(
+            cxc_core::capacity::is_qid(q),
+            "{q:?} is not a Wikidata item id such as Q12345"
+        );
     }
     let parent_id = match &c.parent {
         Some(p) => Some(

@@ -64,14 +64,8 @@ async fn signed_in(state: &AppState, account: &Account, to: &str) -> Result<Resp
 }
 
 fn sign_in_required(ctx: &RequestContext) -> Response {
-    let to = format!("/login?return={}", urlencode(&ctx.path));
+    let to = format!("/login?return={}", super::page::url_component(&ctx.path));
     Redirect::to(&to).into_response()
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|q| q.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
 }
 
 #[derive(Template)]

@@ -208,7 +208,7 @@ async fn create_capacity(
     if let Err(e) = shape.insert(key, parent) {
         return Err(fail("parent", e.0));
     }
-    if qid.is_some_and(|q| !is_qid(q)) {
+    if qid.is_some_and(|q| !cxc_core::capacity::is_qid(q)) {
         return Err(fail("qid", "cxc-error-invalid-qid"));
     }
     let parent_id = parent.and_then(|p| directory.capacity(p)).map(|c| c.id);
@@ -242,12 +242,6 @@ async fn create_capacity(
     write.await.map_err(|e| {
         tracing::error!(error = %e, "adding a capacity failed");
         fail("key", "cxc-error-internal")
-    })
-}
-
-fn is_qid(q: &str) -> bool {
-    q.strip_prefix('Q').is_some_and(|n| {
-        !n.is_empty() && !n.starts_with('0') && n.chars().all(|c| c.is_ascii_digit())
     })
 }
 
@@ -381,7 +375,10 @@ async fn capacity_edit_submit(
         });
     }
     let qid = Some(field(&pairs, "qid")).filter(|q| !q.is_empty());
-    if qid.as_deref().is_some_and(|q| !is_qid(q)) {
+    if qid
+        .as_deref()
+        .is_some_and(|q| !cxc_core::capacity::is_qid(q))
+    {
         errors.push(FieldError {
             field: "qid".into(),
             key: "cxc-error-invalid-qid",

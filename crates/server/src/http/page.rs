@@ -89,6 +89,13 @@ fn without_uselang(path: &str) -> String {
     }
 }
 
+/// Text as one percent-encoded URL component (a path segment or a query value).
+pub fn url_component(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').replace('+', "%20"))
+        .unwrap_or_default()
+}
+
 /// Field errors of a form, translated, for re-rendering it.
 #[derive(Default)]
 pub struct FieldErrors(Vec<(String, String)>);

@@ -263,8 +263,8 @@ pub fn person_json_ld(
     let mut person = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "Person",
-        "@id": format!("{base}/people/{}", urlencode(username)),
-        "url": format!("{base}/people/{}", urlencode(username)),
+        "@id": format!("{base}/people/{}", super::page::url_component(username)),
+        "url": format!("{base}/people/{}", super::page::url_component(username)),
         "name": p.display_name,
         "alternateName": username,
         "knowsLanguage": p.languages.iter().map(|(code, _)| code).collect::<Vec<_>>(),
@@ -284,12 +284,6 @@ pub fn person_json_ld(
         person["homeLocation"] = serde_json::json!({"@type": "Country", "identifier": country});
     }
     person
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|q| q.trim_start_matches('=').replace('+', "%20"))
-        .unwrap_or_default()
 }
 
 /// Someone's profile, as JSON, or as a schema.org Person with `Accept: application/ld+json`.
@@ -1305,11 +1299,24 @@ async fn block_person(
     ctx: RequestContext,
     Path(username): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let me = ctx.require_account()?;
-    let target = other(&state, me, &username).await?;
-    accounts::block(&state.db, me.id, target.id).await?;
-    crate::read_model::sync(&state).await?;
+    set_block(&state, ctx.require_account()?, &username, true).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Blocks or unblocks someone, and brings the read model up to date at once.
+async fn set_block(
+    state: &AppState,
+    me: &Account,
+    username: &str,
+    blocked: bool,
+) -> Result<(), AppError> {
+    let target = other(state, me, username).await?;
+    if blocked {
+        accounts::block(&state.db, me.id, target.id).await?;
+    } else {
+        accounts::unblock(&state.db, me.id, target.id).await?;
+    }
+    crate::read_model::sync(state).await
 }
 
 /// Unblock someone.
@@ -1329,10 +1336,7 @@ async fn unblock_person(
     ctx: RequestContext,
     Path(username): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let me = ctx.require_account()?;
-    let target = other(&state, me, &username).await?;
-    accounts::unblock(&state.db, me.id, target.id).await?;
-    crate::read_model::sync(&state).await?;
+    set_block(&state, ctx.require_account()?, &username, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1344,8 +1348,6 @@ async fn block_submit(
     let Some(me) = &ctx.account else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let target = other(&state, me, &username).await?;
-    accounts::block(&state.db, me.id, target.id).await?;
-    crate::read_model::sync(&state).await?;
+    set_block(&state, me, &username, true).await?;
     Ok(Redirect::to("/matches").into_response())
 }
