@@ -195,7 +195,7 @@ mod tests {
             let mut p = person(m, id, offered, wanted);
             p.country = Some(country);
             p.region = Some(region);
-            p.languages = vec![(language, 4)];
+            p.languages = smallvec::smallvec![(language, 4)];
             p.visibility = visibility;
             m.upsert(p);
         };

@@ -178,9 +178,9 @@ pub fn fit(model: &Model, wanted: u32, offered: u32) -> Option<Fit> {
 }
 
 /// Babel ranks of a shared language: usable when both are at least 2; full credit at 3.
-fn language_fit(a: &[(u32, u8)], b: &[(u32, u8)]) -> (f32, Vec<u32>) {
+/// The languages usable by both go to `shared`, when the caller wants them named.
+fn language_fit(a: &[(u32, u8)], b: &[(u32, u8)], mut shared: Option<&mut Vec<u32>>) -> f32 {
     let mut best = 0.0f32;
-    let mut shared = Vec::new();
     for (lang, ra) in a {
         if let Some((_, rb)) = b.iter().find(|(l, _)| l == lang) {
             let low = (*ra).min(*rb);
@@ -191,34 +191,62 @@ fn language_fit(a: &[(u32, u8)], b: &[(u32, u8)]) -> (f32, Vec<u32>) {
             } else {
                 0.0
             };
-            if f > 0.0 {
+            if f > 0.0
+                && let Some(shared) = shared.as_deref_mut()
+            {
                 shared.push(*lang);
             }
             best = best.max(f);
         }
     }
-    (best, shared)
+    best
 }
 
 struct Directional {
     score: f32,
-    capacities: Vec<CapacityMatch>,
     partial: bool,
     methods_differ: bool,
 }
 
+/// The best few values of a stream, and how many there were, without allocating.
+#[derive(Default)]
+struct TopThree {
+    best: [f32; 3],
+    count: usize,
+}
+
+impl TopThree {
+    fn push(&mut self, value: f32) {
+        let kept = self.count.min(3);
+        let mut at = kept;
+        while at > 0 && self.best[at - 1] < value {
+            at -= 1;
+        }
+        if at < 3 {
+            for i in (at + 1..=kept.min(2)).rev() {
+                self.best[i] = self.best[i - 1];
+            }
+            self.best[at] = value;
+        }
+        self.count += 1;
+    }
+
+    fn kept(&self) -> &[f32] {
+        &self.best[..self.count.min(3)]
+    }
+}
+
 /// How well `teacher` can teach what `learner` wants: capacity fit with level and method
-/// fit, before the shared components (language, distance, activity).
+/// fit, before the shared components (language, distance, activity). The best pair for each
+/// need goes to `found`, when the caller wants them named.
 fn capacity_score(
     model: &Model,
-    wanted: &[Interest],
-    learner_known: &[(u32, u8)],
-    offered: &[Interest],
-    teacher_known: &[(u32, u8)],
+    (wanted, learner_known): (&[Interest], &[(u32, u8)]),
+    (offered, teacher_known): (&[Interest], &[(u32, u8)]),
     direction: Direction,
+    mut found: Option<&mut Vec<CapacityMatch>>,
 ) -> Option<Directional> {
-    let mut per_need: Vec<f32> = Vec::new();
-    let mut capacities = Vec::new();
+    let mut per_need = TopThree::default();
     let mut partial = false;
     let mut methods_differ = false;
     for w in wanted {
@@ -263,21 +291,19 @@ fn capacity_score(
             partial |= m.fit != Fit::Exact;
             methods_differ |= clash;
             per_need.push(value);
-            capacities.push(m);
+            if let Some(found) = found.as_deref_mut() {
+                found.push(m);
+            }
         }
     }
-    if per_need.is_empty() {
-        return None;
-    }
-    per_need.sort_by(|a, b| b.total_cmp(a));
-    let top: Vec<f32> = per_need.iter().take(3).copied().collect();
+    let top = per_need.kept();
+    let first = *top.first()?;
     let mean = top.iter().sum::<f32>() / top.len() as f32;
     // The best pair matters most; further matches add a little.
-    let breadth = 1.0 + 0.05 * (per_need.len().min(4) as f32 - 1.0);
-    let score = ((0.7 * top[0] + 0.3 * mean) * breadth).min(1.0);
+    let breadth = 1.0 + 0.05 * (per_need.count.min(4) as f32 - 1.0);
+    let score = ((0.7 * first + 0.3 * mean) * breadth).min(1.0);
     Some(Directional {
         score,
-        capacities,
         partial,
         methods_differ,
     })
@@ -290,11 +316,14 @@ fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
 
 /// Below this many exact or narrower candidates, broader and sibling matches are considered.
 const BROADEN_BELOW: u64 = 200;
-/// At most this many candidates are scored.
-const MAX_SCORED: u64 = 2000;
+/// At most this many candidates are scored: the most recently active. Scoring reads each
+/// candidate's record, which costs a fetch from memory; a thousand keep a request under a
+/// millisecond at 100,000 profiles and leave a wide field for ten suggestions.
+const MAX_SCORED: u64 = 1000;
 
-/// Times someone was suggested recently, kept by the caller (the server) between requests.
-pub type Exposure = HashMap<u32, u32>;
+/// Times each account was suggested recently, kept by the caller (the server) between
+/// requests.
+pub type Exposure = HashMap<i64, u32>;
 
 /// The circumstances of one request for matches.
 pub struct Context<'a> {
@@ -364,15 +393,20 @@ pub fn matches(
     }
     // Among very many candidates, score the most recently active (activity is part of the
     // score, and a bounded amount of work keeps every request fast).
-    if candidates.len() > MAX_SCORED {
+    let candidates: Vec<u32> = if candidates.len() > MAX_SCORED {
         let mut recent: Vec<(i64, u32)> = candidates
             .iter()
-            .filter_map(|s| model.person(s).map(|p| (p.updated_at, s)))
+            .map(|s| (model.updated_at(s), s))
             .collect();
         let keep = MAX_SCORED as usize;
         recent.select_nth_unstable_by(keep - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        candidates = recent[..keep].iter().map(|(_, s)| *s).collect();
-    }
+        let mut kept: Vec<u32> = recent[..keep].iter().map(|(_, s)| *s).collect();
+        // In slot order, records are read front to back through memory.
+        kept.sort_unstable();
+        kept
+    } else {
+        candidates.iter().collect()
+    };
 
     #[derive(PartialEq)]
     struct Ranked(f32, u32);
@@ -390,69 +424,71 @@ pub fn matches(
     }
     let keep = (limit * 3).max(limit + 10);
     let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(keep + 1);
-    let mut found: HashMap<u32, Match> = HashMap::new();
-    for slot in &candidates {
-        if blocked.contains(&slot) {
-            continue;
-        }
-        let Some(q) = model.person(slot) else {
-            continue;
-        };
-        if !q.recommendable || q.is_away(today) || q.at_capacity_limit() {
-            continue;
-        }
-        let Some(m) = score_pair(model, subject, slot, q, config, now, exposure) else {
+    // Who may be suggested at all, in a light pass of its own: with little work between reads,
+    // the processor fetches many records from memory at once, and scoring then finds them in
+    // its cache rather than waiting for each in turn.
+    let suggestible: Vec<(u32, &Person)> = candidates
+        .into_iter()
+        .filter(|slot| !blocked.contains(slot))
+        .filter_map(|slot| Some((slot, model.person(slot)?)))
+        .filter(|(_, q)| q.recommendable && !q.is_away(today) && !q.at_capacity_limit())
+        .collect();
+    for (slot, q) in suggestible {
+        let Some(m) = score_pair(model, subject, (slot, q), config, (now, exposure), false) else {
             continue;
         };
         if heap.len() < keep || heap.peek().is_some_and(|worst| m.score > worst.0) {
             heap.push(Ranked(m.score, slot));
-            found.insert(slot, m);
-            if heap.len() > keep
-                && let Some(Ranked(_, dropped)) = heap.pop()
-            {
-                found.remove(&dropped);
+            if heap.len() > keep {
+                heap.pop();
             }
         }
     }
+    // Only the kept few are explained.
     let mut ranked: Vec<Match> = heap
         .into_iter()
-        .filter_map(|Ranked(_, s)| found.remove(&s))
+        .filter_map(|Ranked(_, slot)| {
+            let q = model.person(slot)?;
+            score_pair(model, subject, (slot, q), config, (now, exposure), true)
+        })
         .collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot)));
     diversify(model, ranked, config.diversity, limit)
 }
 
+/// Scores a pair. Only with `explain` are the capacities and languages behind the score
+/// and what lowered it written out: most candidates are scored and dropped, and are
+/// cheaper to score without them.
 fn score_pair(
     model: &Model,
     subject: &Subject,
-    slot: u32,
-    q: &Person,
+    (slot, q): (u32, &Person),
     config: &Config,
-    now: i64,
-    exposure: &Exposure,
+    (now, exposure): (i64, &Exposure),
+    explain: bool,
 ) -> Option<Match> {
-    let (language, shared) = match subject.languages {
-        Some(languages) => language_fit(languages, &q.languages),
-        None => (1.0, Vec::new()),
+    let mut shared = Vec::new();
+    let language = match subject.languages {
+        Some(languages) => language_fit(languages, &q.languages, explain.then_some(&mut shared)),
+        None => 1.0,
     };
     if language == 0.0 {
         return None;
     }
+    let mut capacities = Vec::new();
     let learn = capacity_score(
         model,
-        subject.wanted,
-        subject.known,
-        &q.offered,
-        &q.known,
+        (subject.wanted, subject.known),
+        (&q.offered, &q.known),
         Direction::LearnFrom,
+        explain.then_some(&mut capacities),
     );
     let share = capacity_score(
         model,
-        &q.wanted,
-        &q.known,
-        subject.offered,
-        subject.known,
+        (&q.wanted, &q.known),
+        (subject.offered, subject.known),
         Direction::ShareWith,
+        explain.then_some(&mut capacities),
     );
     if learn.is_none() && share.is_none() {
         return None;
@@ -499,24 +535,38 @@ fn score_pair(
         score *= 1.0 + config.emerging_boost.clamp(0.0, 0.2);
         boosted = true;
     }
-    let shown = exposure.get(&slot).copied().unwrap_or(0);
-    let mut lowered = Vec::new();
+    let shown = exposure.get(&q.account_id).copied().unwrap_or(0);
+    let popular = shown > config.exposure_threshold;
     if shown < config.exposure_threshold / 4 {
         score *= 1.0 + config.newcomer_boost.clamp(0.0, 0.2);
         boosted = true;
-    } else if shown > config.exposure_threshold {
+    } else if popular {
         // Spread attention: popular mentors should not be flooded.
         score /=
             1.0 + (shown - config.exposure_threshold) as f32 / config.exposure_threshold as f32;
+    }
+    let mut lowered = Vec::new();
+    if !explain {
+        return Some(Match {
+            slot,
+            score,
+            direction,
+            capacities,
+            languages: shared,
+            same_region,
+            hours_apart,
+            lowered,
+            boosted,
+        });
+    }
+    if popular {
         lowered.push(Lowered::Popular);
     }
-    let mut capacities = Vec::new();
     let mut partial = false;
     let mut methods = false;
     for d in [learn, share].into_iter().flatten() {
         partial |= d.partial;
         methods |= d.methods_differ;
-        capacities.extend(d.capacities);
     }
     if partial {
         lowered.push(Lowered::PartialCapacity);
@@ -601,7 +651,6 @@ fn diversify(model: &Model, mut pool: Vec<Match>, weight: f32, limit: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Interest;
     use crate::model::tests::{person, taxonomy};
 
     const TODAY: Date = time::macros::date!(2026 - 11 - 24);
@@ -638,7 +687,7 @@ mod tests {
     fn add(m: &mut Model, id: i64, offered: &[&str], wanted: &[&str], lang: &str, rank: u8) -> u32 {
         let mut p = person(m, id, offered, wanted);
         let l = m.languages.intern(lang);
-        p.languages = vec![(l, rank)];
+        p.languages = smallvec::smallvec![(l, rank)];
         p.updated_at = NOW;
         m.upsert(p)
     }
@@ -768,10 +817,16 @@ mod tests {
         );
         assert!(found[0].boosted);
         assert!(found[0].score <= 1.2 * 1.05 * config.one_way_share + f32::EPSILON);
-        let _ = Interest {
-            capacity: 0,
-            methods: 0,
-            formats: 0,
-        };
+    }
+
+    #[test]
+    fn the_best_three_are_kept_in_order() {
+        let mut top = TopThree::default();
+        assert!(top.kept().is_empty());
+        for v in [0.5, 0.9, 0.1, 0.7, 0.9] {
+            top.push(v);
+        }
+        assert_eq!(top.kept(), [0.9, 0.9, 0.7]);
+        assert_eq!(top.count, 5);
     }
 }

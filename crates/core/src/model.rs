@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
 use roaring::RoaringBitmap;
+use smallvec::SmallVec;
 use time::Date;
 
 use crate::capacity::{Format, Method};
@@ -68,6 +69,13 @@ pub struct Interest {
     pub formats: u8,
 }
 
+/// A person's languages with their Babel rank, or capacities with a level. Short lists are
+/// kept inside the record rather than each in an allocation of its own: matching reads them
+/// for thousands of people per request, and one place in memory costs one cache miss, not
+/// five.
+pub type Ranked = SmallVec<[(u32, u8); 4]>;
+pub type Interests = SmallVec<[Interest; 4]>;
+
 /// A person as the read model keeps them. Capacity, language, country, organization and
 /// project numbers come from the model's interners.
 #[derive(Debug, Clone)]
@@ -80,11 +88,11 @@ pub struct Person {
     /// Hours from UTC, when the person gave a time zone.
     pub utc_offset: Option<f32>,
     /// Language number and Babel rank (0–5, 6 native).
-    pub languages: Vec<(u32, u8)>,
+    pub languages: Ranked,
     /// Capacity number and level (0 when not given).
-    pub known: Vec<(u32, u8)>,
-    pub offered: Vec<Interest>,
-    pub wanted: Vec<Interest>,
+    pub known: Ranked,
+    pub offered: Interests,
+    pub wanted: Interests,
     pub affiliations: Vec<u32>,
     pub projects: Vec<u32>,
     pub visibility: Visibility,
@@ -167,9 +175,16 @@ pub struct Model {
     capacity_depth: Vec<u8>,
     postings: Postings,
     recency: BTreeSet<(Reverse<i64>, u32)>,
-    /// Bumped on every change, so caches of derived figures know when to recompute.
+    /// Each slot's last change, side by side: matching reads it for thousands of candidates
+    /// per request, and records scattered in memory would each cost a cache miss.
+    updated_at: Vec<i64>,
+    /// Changed on every change, so caches of derived figures know when to recompute.
     revision: u64,
 }
+
+/// Revisions come from one counter for the whole process, so that a model rebuilt from
+/// scratch never repeats a revision an earlier model had.
+static REVISIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Model {
     /// An empty model over a taxonomy.
@@ -211,6 +226,7 @@ impl Model {
         self.by_account.clear();
         self.free_slots.clear();
         self.recency.clear();
+        self.updated_at.clear();
         for p in people {
             self.upsert(p);
         }
@@ -307,7 +323,7 @@ impl Model {
     }
 
     fn apply(&mut self, slot: u32, add: bool) {
-        self.revision += 1;
+        self.revision = REVISIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(p) = self.people[slot as usize].clone() else {
             return;
         };
@@ -399,6 +415,11 @@ impl Model {
         }
         if add {
             self.recency.insert((Reverse(p.updated_at), slot));
+            let at = slot as usize;
+            if self.updated_at.len() <= at {
+                self.updated_at.resize(at + 1, 0);
+            }
+            self.updated_at[at] = p.updated_at;
         } else {
             self.recency.remove(&(Reverse(p.updated_at), slot));
         }
@@ -480,6 +501,11 @@ impl Model {
         }
     }
 
+    /// When the person in a slot last changed their profile (Unix seconds).
+    pub fn updated_at(&self, slot: u32) -> i64 {
+        self.updated_at.get(slot as usize).copied().unwrap_or(0)
+    }
+
     /// Slots by most recent change first, starting after `after` (a cursor).
     pub fn by_recency(&self, after: Option<(i64, u32)>) -> impl Iterator<Item = (i64, u32)> + '_ {
         let start = after.map(|(t, s)| (Reverse(t), s));
@@ -516,7 +542,7 @@ pub(crate) mod tests {
             country: None,
             region: None,
             utc_offset: None,
-            languages: vec![(en, 4)],
+            languages: smallvec::smallvec![(en, 4)],
             known: offered
                 .iter()
                 .map(|c| (model.capacities.intern(c), 3))
@@ -584,9 +610,9 @@ pub(crate) mod tests {
         let mut m = Model::new(&taxonomy());
         let es = m.languages.intern("es");
         let mut a = person(&mut m, 1, &[], &[]);
-        a.languages = vec![(es, 2)];
+        a.languages = smallvec::smallvec![(es, 2)];
         let mut b = person(&mut m, 2, &[], &[]);
-        b.languages = vec![(es, 6)];
+        b.languages = smallvec::smallvec![(es, 6)];
         let (sa, sb) = (m.upsert(a), m.upsert(b));
         let at_least_3 = m.posting(Dimension::Language, es, 3);
         assert!(!at_least_3.contains(sa) && at_least_3.contains(sb));

@@ -180,7 +180,7 @@ pub fn search(model: &Model, q: &Query) -> Results {
         if candidates.len() < 4096 {
             let mut ranked: Vec<(i64, u32)> = candidates
                 .iter()
-                .filter_map(|s| Some((model.person(s)?.updated_at, s)))
+                .map(|s| (model.updated_at(s), s))
                 .filter(|&(t, s)| after.is_none_or(|(at, aslot)| t < at || (t == at && s > aslot)))
                 .collect();
             ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));

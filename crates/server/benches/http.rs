@@ -141,18 +141,41 @@ struct Figures {
     p50: f64,
     p99: f64,
     per_second: f64,
+    /// Processor time the server spent per request in the throughput run, in milliseconds:
+    /// what is left of the two cores is the load generator's.
+    server_cpu: f64,
+}
+
+/// Processor time (user and system) a process has used so far, in milliseconds.
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, fields 14 and 15 of proc_pid_stat(5), in ticks of 1/100 s.
+    (ticks(11) + ticks(12)) * 10.0
 }
 
 /// p50 and p99 latency one request at a time, then requests per second with `CONCURRENCY`
 /// clients.
-async fn load(base: &str, paths: Arc<Vec<(String, Option<String>)>>) -> Figures {
+async fn load(base: &str, pid: u32, paths: Arc<Vec<(String, Option<String>)>>) -> Figures {
     let (latencies, _) = run(base, paths.clone(), LATENCY_REQUESTS, 1).await;
+    let cpu_before = cpu_ms(pid);
     let (_, per_second) = run(base, paths, THROUGHPUT_REQUESTS, CONCURRENCY).await;
+    let server_cpu = (cpu_ms(pid) - cpu_before) / THROUGHPUT_REQUESTS as f64;
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
     Figures {
         p50: at(0.5),
         p99: at(0.99),
         per_second,
+        server_cpu,
     }
 }
 
@@ -270,9 +293,9 @@ async fn main() {
     ensure_data(&sizes);
     let dir = data_dir();
     println!(
-        "| profiles | import | start-up | RSS after start | search p50 | search p99 | search req/s | matching p50 | matching p99 | matching req/s | map p50 | map p99 | map req/s | RSS peak |"
+        "| profiles | import | start-up | RSS after start | RSS peak in start-up | search p50 | search p99 | search req/s | search server CPU/req | matching p50 | matching p99 | matching req/s | matching server CPU/req | map p50 | map p99 | map req/s | RSS peak |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let name = size_name(n);
         let database = dir.join(format!("bench-{name}.sqlite3"));
@@ -320,12 +343,13 @@ async fn main() {
         let (server, startup) = start(&db).await;
         let pid = server.child.id();
         let rss_start = rss_mib(pid, "VmRSS:");
-        let search = load(&server.base, Arc::new(search_paths(&profiles))).await;
+        let peak_start = rss_mib(pid, "VmHWM:");
+        let search = load(&server.base, pid, Arc::new(search_paths(&profiles))).await;
         let matching_paths: Vec<(String, Option<String>)> = tokens
             .iter()
             .map(|t| ("/api/v1/me/matches?limit=10".to_owned(), Some(t.clone())))
             .collect();
-        let matching = load(&server.base, Arc::new(matching_paths)).await;
+        let matching = load(&server.base, pid, Arc::new(matching_paths)).await;
         let map_paths: Vec<(String, Option<String>)> = [
             "",
             "level=region",
@@ -336,17 +360,19 @@ async fn main() {
         .iter()
         .map(|q| (format!("/api/v1/stats/map?{q}"), None))
         .collect();
-        let map = load(&server.base, Arc::new(map_paths)).await;
+        let map = load(&server.base, pid, Arc::new(map_paths)).await;
         let rss_peak = rss_mib(pid, "VmHWM:");
         println!(
-            "| {n} | {import} | {:.1} s | {rss_start:.0} MiB | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {rss_peak:.0} MiB |",
+            "| {n} | {import} | {:.1} s | {rss_start:.0} MiB | {peak_start:.0} MiB | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} | {rss_peak:.0} MiB |",
             startup.as_secs_f64(),
             search.p50,
             search.p99,
             search.per_second,
+            search.server_cpu,
             matching.p50,
             matching.p99,
             matching.per_second,
+            matching.server_cpu,
             map.p50,
             map.p99,
             map.per_second

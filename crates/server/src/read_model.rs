@@ -3,6 +3,7 @@
 //! change log, so a write on any instance shows on every instance within a second.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 
 use cxc_core::matching::Exposure;
 use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
@@ -18,8 +19,6 @@ use crate::text_index::TextIndex;
 pub struct ReadModel {
     pub model: Model,
     pub text: TextIndex,
-    /// How often each person was suggested lately, to spread attention.
-    pub exposure: Exposure,
     /// Pairs of accounts never to be matched, both ways round.
     pub blocks: HashSet<(i64, i64)>,
     /// The last change-log entry applied.
@@ -118,7 +117,6 @@ impl ReadModel {
             blocks,
             model,
             text,
-            exposure: Exposure::new(),
             last_change,
         })
     }
@@ -134,19 +132,53 @@ impl ReadModel {
             })
             .collect()
     }
+}
 
-    /// Counts that people were suggested, and slowly forgets.
-    pub fn record_exposure(&mut self, slots: impl Iterator<Item = u32>) {
-        for slot in slots {
-            *self.exposure.entry(slot).or_insert(0) += 1;
-        }
+/// How often each person was suggested lately, to spread attention. Requests read a snapshot
+/// and queue what they suggested, so that matching never waits on a write lock; the janitor
+/// folds the queue in every few hundred milliseconds.
+#[derive(Default)]
+pub struct ExposureCounts {
+    current: RwLock<Arc<Exposure>>,
+    queued: Mutex<Vec<i64>>,
+}
+
+impl ExposureCounts {
+    pub fn snapshot(&self) -> Arc<Exposure> {
+        self.current.read().expect("exposure lock").clone()
     }
 
-    pub fn decay_exposure(&mut self) {
-        self.exposure.retain(|_, n| {
-            *n /= 2;
-            *n > 0
+    /// Notes that these accounts were suggested.
+    pub fn record(&self, accounts: impl IntoIterator<Item = i64>) {
+        self.queued.lock().expect("exposure lock").extend(accounts);
+    }
+
+    /// Counts what was recorded since the last call.
+    pub fn fold_in(&self) {
+        let queued = std::mem::take(&mut *self.queued.lock().expect("exposure lock"));
+        if queued.is_empty() {
+            return;
+        }
+        self.update(|counts| {
+            for account in queued {
+                *counts.entry(account).or_insert(0) += 1;
+            }
         });
+    }
+
+    /// Halves every count, so that attention given long ago is slowly forgotten.
+    pub fn decay(&self) {
+        self.update(|counts| {
+            counts.retain(|_, n| {
+                *n /= 2;
+                *n > 0
+            });
+        });
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Exposure)) {
+        let mut current = self.current.write().expect("exposure lock");
+        change(Arc::make_mut(&mut current));
     }
 }
 
@@ -174,7 +206,6 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
             .await
             .map_err(AppError::Internal)?;
         let mut read = state.read_model_mut();
-        fresh.exposure = std::mem::take(&mut read.exposure);
         fresh.last_change = fresh.last_change.max(last);
         *read = fresh;
         return Ok(());

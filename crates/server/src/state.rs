@@ -15,7 +15,7 @@ use crate::directory::Directory;
 use crate::http::assets::Assets;
 use crate::i18n::I18n;
 use crate::oauth::WikimediaOAuth;
-use crate::read_model::ReadModel;
+use crate::read_model::{ExposureCounts, ReadModel};
 use crate::reference::Reference;
 
 #[derive(Clone)]
@@ -35,6 +35,7 @@ pub struct Inner {
     /// Keeps change-log syncs in order.
     pub sync_lock: tokio::sync::Mutex<()>,
     pub matching: cxc_core::matching::Config,
+    pub exposure: ExposureCounts,
 }
 
 type DirectoryVersion = i64;
@@ -69,6 +70,7 @@ impl AppState {
             read_model: RwLock::new(read_model),
             sync_lock: tokio::sync::Mutex::new(()),
             matching: config.matching.clone(),
+            exposure: ExposureCounts::default(),
             login_limits: LoginLimits::new(),
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),
@@ -91,6 +93,12 @@ impl Inner {
     /// The taxonomy and organizations as last loaded.
     pub fn directory(&self) -> Arc<Directory> {
         self.directory.read().expect("directory lock").0.clone()
+    }
+
+    /// The directory with the version it was loaded at, for caches of what it labels.
+    pub fn versioned_directory(&self) -> (Arc<Directory>, DirectoryVersion) {
+        let current = self.directory.read().expect("directory lock");
+        (current.0.clone(), current.1)
     }
 
     /// Reloads the directory when the database holds a newer one (a change made here, by an

@@ -207,11 +207,12 @@ pub fn for_account(
         };
         let now = time::OffsetDateTime::now_utc();
         let blocked = read.blocked_slots(account.id);
+        let exposure = state.exposure.snapshot();
         let ctx = Context {
             today: now.date(),
             now: now.unix_timestamp(),
             signed_in: true,
-            exposure: &read.exposure,
+            exposure: &exposure,
             blocked: &blocked,
         };
         let found = matching::matches(
@@ -225,9 +226,13 @@ pub fn for_account(
             .iter()
             .map(|m| explain(state, &directory, &read.model, m, lang))
             .collect();
-        (found.iter().map(|m| m.slot).collect::<Vec<_>>(), items)
+        let suggested: Vec<i64> = found
+            .iter()
+            .filter_map(|m| Some(read.model.person(m.slot)?.account_id))
+            .collect();
+        (suggested, items)
     };
-    state.read_model_mut().record_exposure(found.0.into_iter());
+    state.exposure.record(found.0);
     found.1
 }
 
@@ -314,11 +319,12 @@ async fn organization_matches(
     };
     let now = time::OffsetDateTime::now_utc();
     let blocked = HashSet::new();
+    let exposure = state.exposure.snapshot();
     let context = Context {
         today: now.date(),
         now: now.unix_timestamp(),
         signed_in: ctx.account.is_some(),
-        exposure: &read.exposure,
+        exposure: &exposure,
         blocked: &blocked,
     };
     let found = matching::matches(model, &subject, &state.matching, &context, limit);

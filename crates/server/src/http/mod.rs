@@ -173,6 +173,7 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
             _ = stop.wait_for(|s| *s) => return,
         }
         ticks += 1;
+        state.exposure.fold_in();
         if let Err(e) = crate::read_model::sync(&state).await {
             tracing::warn!(error = %e, "could not follow the change log");
         }
@@ -180,7 +181,7 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
             continue;
         }
         state.login_limits.forget_recovered();
-        state.read_model_mut().decay_exposure();
+        state.exposure.decay();
         if let Err(e) = crate::db::accounts::delete_expired(&state.db).await {
             tracing::warn!(error = %e, "could not remove expired sessions");
         }

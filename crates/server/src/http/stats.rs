@@ -188,7 +188,7 @@ fn parse(
 
 /// Figures are cached per query until the read model changes: the map answers in well under
 /// a millisecond while nothing changes, and is recomputed at the first request after a change.
-type Cache = Mutex<HashMap<String, (u64, Arc<MapDoc>)>>;
+type Cache = Mutex<HashMap<String, ((u64, i64), Arc<MapDoc>)>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -196,7 +196,7 @@ fn cache() -> &'static Cache {
 }
 
 pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<MapDoc>, AppError> {
-    let directory = state.directory();
+    let (directory, directory_version) = state.versioned_directory();
     let read = state.read_model();
     let model = &read.model;
     let parsed = parse(state, &directory, model, params)?;
@@ -209,7 +209,8 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
         params.org_kind,
         state.config.protected_countries.join(",")
     );
-    let revision = model.revision();
+    // Revisions are unique in the process; organizations come from the directory.
+    let revision = (model.revision(), directory_version);
     if let Some((rev, doc)) = cache().lock().expect("map cache").get(&key)
         && *rev == revision
     {
