@@ -122,6 +122,22 @@ impl Person {
     }
 }
 
+const DIMENSIONS: usize = 10;
+
+/// Every dimension, in the order of their numbers.
+pub const ALL_DIMENSIONS: [Dimension; DIMENSIONS] = [
+    Dimension::Offers,
+    Dimension::Wants,
+    Dimension::Knows,
+    Dimension::Language,
+    Dimension::Country,
+    Dimension::Region,
+    Dimension::Affiliation,
+    Dimension::Project,
+    Dimension::Method,
+    Dimension::Format,
+];
+
 /// The dimensions a search can filter on, and facet counts are given for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
@@ -158,6 +174,105 @@ struct Postings {
     away: RoaringBitmap,
 }
 
+impl Postings {
+    /// The posting list of a value, created when missing. Languages have one per rank.
+    fn entry(&mut self, dimension: Dimension, value: u32, rank: u8) -> &mut RoaringBitmap {
+        match dimension {
+            Dimension::Offers => self.offers.entry(value).or_default(),
+            Dimension::Wants => self.wants.entry(value).or_default(),
+            Dimension::Knows => self.knows.entry(value).or_default(),
+            Dimension::Language => {
+                &mut self.languages.entry(value).or_default()[usize::from(rank).min(6)]
+            }
+            Dimension::Country => self.countries.entry(value).or_default(),
+            Dimension::Region => self
+                .regions
+                .entry(Region::ALL[value as usize % Region::ALL.len()])
+                .or_default(),
+            Dimension::Affiliation => self.affiliations.entry(value).or_default(),
+            Dimension::Project => self.projects.entry(value).or_default(),
+            Dimension::Method => self.methods.entry(value).or_default(),
+            Dimension::Format => self.formats.entry(value).or_default(),
+        }
+    }
+}
+
+/// Calls `visit` with every posting a person belongs to in the dimensions `wanted` (a bit
+/// per dimension number): a dimension, a value and, for languages, a rank (someone at rank 4
+/// is in the postings of ranks 0 to 4; other dimensions have rank 0). Capacities count once
+/// each, with every capacity above them.
+fn each_membership(
+    p: &Person,
+    parents: &[Option<u32>],
+    wanted: u16,
+    mut visit: impl FnMut(Dimension, u32, u8),
+) {
+    let wants = |d: Dimension| wanted & (1 << d as u16) != 0;
+    let mut rolled = |dimension: Dimension, capacities: &mut dyn Iterator<Item = u32>| {
+        if !wants(dimension) {
+            return;
+        }
+        let mut seen: SmallVec<[u32; 24]> = SmallVec::new();
+        for c in capacities {
+            let mut current = Some(c);
+            while let Some(x) = current {
+                if seen.contains(&x) {
+                    break;
+                }
+                seen.push(x);
+                visit(dimension, x, 0);
+                current = parents.get(x as usize).copied().flatten();
+            }
+        }
+    };
+    rolled(Dimension::Offers, &mut p.offered.iter().map(|i| i.capacity));
+    rolled(Dimension::Wants, &mut p.wanted.iter().map(|i| i.capacity));
+    rolled(Dimension::Knows, &mut p.known.iter().map(|k| k.0));
+    if wants(Dimension::Language) {
+        for (language, rank) in &p.languages {
+            for at_least in 0..=(*rank).min(6) {
+                visit(Dimension::Language, *language, at_least);
+            }
+        }
+    }
+    if let Some(c) = p.country.filter(|_| wants(Dimension::Country)) {
+        visit(Dimension::Country, c, 0);
+    }
+    if let Some(r) = p.region.filter(|_| wants(Dimension::Region))
+        && let Some(i) = Region::ALL.iter().position(|x| *x == r)
+    {
+        visit(Dimension::Region, i as u32, 0);
+    }
+    if wants(Dimension::Affiliation) {
+        for o in &p.affiliations {
+            visit(Dimension::Affiliation, *o, 0);
+        }
+    }
+    if wants(Dimension::Project) {
+        for pr in &p.projects {
+            visit(Dimension::Project, *pr, 0);
+        }
+    }
+    if !wants(Dimension::Method) && !wants(Dimension::Format) {
+        return;
+    }
+    let (methods, formats) = p
+        .offered
+        .iter()
+        .chain(&p.wanted)
+        .fold((0u16, 0u8), |(m, f), i| (m | i.methods, f | i.formats));
+    for bit in (0..16u32).filter(|_| wants(Dimension::Method)) {
+        if methods & (1 << bit) != 0 {
+            visit(Dimension::Method, bit, 0);
+        }
+    }
+    for bit in (0..8u32).filter(|_| wants(Dimension::Format)) {
+        if formats & (1 << bit) != 0 {
+            visit(Dimension::Format, bit, 0);
+        }
+    }
+}
+
 /// The read model.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -174,6 +289,9 @@ pub struct Model {
     /// Depth of each capacity (1 for an area), asked for on every pair matching compares.
     capacity_depth: Vec<u8>,
     postings: Postings,
+    /// How many public (index 0) and members-only (index 1) people each posting holds, kept
+    /// with every change: the facet counts of a search with no other filter.
+    tally: HashMap<(Dimension, u32, u8), [u32; 2]>,
     recency: BTreeSet<(Reverse<i64>, u32)>,
     /// Each slot's last change, side by side: matching reads it for thousands of candidates
     /// per request, and records scattered in memory would each cost a cache miss.
@@ -222,6 +340,7 @@ impl Model {
             .collect();
         let people: Vec<Person> = self.people.iter().flatten().cloned().collect();
         self.postings = Postings::default();
+        self.tally.clear();
         self.people.clear();
         self.by_account.clear();
         self.free_slots.clear();
@@ -324,7 +443,7 @@ impl Model {
 
     fn apply(&mut self, slot: u32, add: bool) {
         self.revision = REVISIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some(p) = self.people[slot as usize].clone() else {
+        let Some(p) = self.people[slot as usize].take() else {
             return;
         };
         let set = |bitmap: &mut RoaringBitmap| {
@@ -334,75 +453,24 @@ impl Model {
                 bitmap.remove(slot);
             }
         };
-        let rolled = |map: &mut HashMap<u32, RoaringBitmap>,
-                      caps: &mut dyn Iterator<Item = u32>,
-                      model_parent: &[Option<u32>]| {
-            let mut seen = Vec::new();
-            for c in caps {
-                let mut current = Some(c);
-                while let Some(x) = current {
-                    if !seen.contains(&x) {
-                        seen.push(x);
-                    }
-                    current = model_parent.get(x as usize).copied().flatten();
-                }
-            }
-            for c in seen {
-                set(map.entry(c).or_default());
-            }
+        let class = match p.visibility {
+            Visibility::Public => Some(0),
+            Visibility::Members => Some(1),
+            Visibility::Hidden => None,
         };
-        let parents = self.capacity_parent.clone();
-        rolled(
-            &mut self.postings.offers,
-            &mut p.offered.iter().map(|i| i.capacity),
-            &parents,
-        );
-        rolled(
-            &mut self.postings.wants,
-            &mut p.wanted.iter().map(|i| i.capacity),
-            &parents,
-        );
-        rolled(
-            &mut self.postings.knows,
-            &mut p.known.iter().map(|k| k.0),
-            &parents,
-        );
-        for (language, rank) in &p.languages {
-            let ranks = self.postings.languages.entry(*language).or_default();
-            for at_least in ranks.iter_mut().take(usize::from(*rank).min(6) + 1) {
-                set(at_least);
-            }
-        }
-        if let Some(c) = p.country {
-            set(self.postings.countries.entry(c).or_default());
-        }
-        if let Some(r) = p.region {
-            set(self.postings.regions.entry(r).or_default());
-        }
-        for o in &p.affiliations {
-            set(self.postings.affiliations.entry(*o).or_default());
-        }
-        for pr in &p.projects {
-            set(self.postings.projects.entry(*pr).or_default());
-        }
-        let methods = p
-            .offered
-            .iter()
-            .chain(&p.wanted)
-            .fold(0u16, |b, i| b | i.methods);
-        let formats = p
-            .offered
-            .iter()
-            .chain(&p.wanted)
-            .fold(0u8, |b, i| b | i.formats);
-        for bit in 0..16u32 {
-            if methods & (1 << bit) != 0 {
-                set(self.postings.methods.entry(bit).or_default());
-            }
-        }
-        for bit in 0..8u32 {
-            if formats & (1 << bit) != 0 {
-                set(self.postings.formats.entry(bit).or_default());
+        let mut memberships = Vec::new();
+        each_membership(&p, &self.capacity_parent, u16::MAX, |d, v, rank| {
+            memberships.push((d, v, rank))
+        });
+        for (dimension, value, rank) in memberships {
+            set(self.postings.entry(dimension, value, rank));
+            if let Some(class) = class {
+                let tally = self.tally.entry((dimension, value, rank)).or_default();
+                if add {
+                    tally[class] += 1;
+                } else {
+                    tally[class] -= 1;
+                }
             }
         }
         if p.away_until.is_some() {
@@ -423,6 +491,7 @@ impl Model {
         } else {
             self.recency.remove(&(Reverse(p.updated_at), slot));
         }
+        self.people[slot as usize] = Some(p);
     }
 
     /// Everyone a caller may see: public profiles, and members-only ones for signed-in callers.
@@ -499,6 +568,92 @@ impl Model {
             Dimension::Method => keys(&self.postings.methods),
             Dimension::Format => keys(&self.postings.formats),
         }
+    }
+
+    /// Facet counts over everyone a caller may see, which is what a search with no other
+    /// filter counts over: read from the tallies, with no posting list touched.
+    pub fn visible_counts(
+        &self,
+        dimension: Dimension,
+        signed_in: bool,
+        min_rank: u8,
+    ) -> Vec<(u32, u64)> {
+        let rank = if dimension == Dimension::Language {
+            min_rank.min(6)
+        } else {
+            0
+        };
+        self.values(dimension)
+            .into_iter()
+            .filter_map(|v| {
+                let [public, members] = self
+                    .tally
+                    .get(&(dimension, v, rank))
+                    .copied()
+                    .unwrap_or_default();
+                let n = u64::from(public) + if signed_in { u64::from(members) } else { 0 };
+                (n > 0).then_some((v, n))
+            })
+            .collect()
+    }
+
+    /// Facet counts over a set of people, one person at a time: for a small set, much less
+    /// work than intersecting it with every posting list of a dimension.
+    pub fn count_by_person(
+        &self,
+        scope: &RoaringBitmap,
+        dimensions: &[Dimension],
+        min_rank: u8,
+    ) -> Vec<(Dimension, Vec<(u32, u64)>)> {
+        let space = |d: Dimension| match d {
+            Dimension::Offers | Dimension::Wants | Dimension::Knows => self.capacities.len(),
+            Dimension::Language => self.languages.len(),
+            Dimension::Country => self.countries.len(),
+            Dimension::Region => Region::ALL.len(),
+            Dimension::Affiliation => self.organizations.len(),
+            Dimension::Project => self.projects.len(),
+            Dimension::Method => 16,
+            Dimension::Format => 8,
+        };
+        let mut counts: Vec<Vec<u64>> = (0..DIMENSIONS)
+            .map(|i| {
+                let d = ALL_DIMENSIONS[i];
+                if dimensions.contains(&d) {
+                    vec![0; space(d)]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let language_rank = min_rank.min(6);
+        let wanted = dimensions
+            .iter()
+            .fold(0u16, |bits, d| bits | 1 << *d as u16);
+        for slot in scope {
+            let Some(p) = self.person(slot) else {
+                continue;
+            };
+            each_membership(p, &self.capacity_parent, wanted, |d, v, rank| {
+                if d == Dimension::Language && rank != language_rank {
+                    return;
+                }
+                if let Some(n) = counts[d as usize].get_mut(v as usize) {
+                    *n += 1;
+                }
+            });
+        }
+        dimensions
+            .iter()
+            .map(|d| {
+                let values = counts[*d as usize]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(v, n)| (v as u32, *n))
+                    .collect();
+                (*d, values)
+            })
+            .collect()
     }
 
     /// When the person in a slot last changed their profile (Unix seconds).
@@ -617,5 +772,79 @@ pub(crate) mod tests {
         let at_least_3 = m.posting(Dimension::Language, es, 3);
         assert!(!at_least_3.contains(sa) && at_least_3.contains(sb));
         assert_eq!(m.posting(Dimension::Language, es, 0).len(), 2);
+    }
+
+    /// Counts from the bitmaps, the way the other two ways must agree with.
+    fn by_bitmaps(m: &Model, scope: &RoaringBitmap, d: Dimension, min: u8) -> Vec<(u32, u64)> {
+        let rank = if d == Dimension::Language { min } else { 0 };
+        m.values(d)
+            .into_iter()
+            .map(|v| (v, scope.intersection_len(m.posting(d, v, rank))))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    #[test]
+    fn tallies_and_person_by_person_counts_agree_with_the_bitmaps() {
+        let mut m = Model::new(&taxonomy());
+        let caps = [
+            "tech", "wikidata", "sparql", "lexemes", "bots", "comm", "social",
+        ];
+        let langs = ["en", "fr", "sw"];
+        // A small deterministic generator, so that every run checks the same people.
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for id in 1..=300 {
+            let offered: Vec<&str> = (0..next(3)).map(|_| caps[next(caps.len())]).collect();
+            let wanted: Vec<&str> = (0..next(3)).map(|_| caps[next(caps.len())]).collect();
+            let mut p = person(&mut m, id, &offered, &wanted);
+            p.languages = (0..next(3))
+                .map(|_| (m.languages.intern(langs[next(3)]), next(7) as u8))
+                .collect();
+            p.languages.dedup_by_key(|l| l.0);
+            p.country = Some(m.countries.intern(["BR", "KE", "IN"][next(3)]));
+            p.region = Some(Region::ALL[next(Region::ALL.len())]);
+            p.affiliations = vec![m.organizations.intern(["wmke", "wmbr"][next(2)])];
+            for i in p.offered.iter_mut() {
+                i.methods = 1 << next(11);
+                i.formats = 1 << next(2);
+            }
+            p.visibility = [Visibility::Public, Visibility::Members, Visibility::Hidden][next(3)];
+            m.upsert(p);
+        }
+        // Changes and removals must leave the tallies right too.
+        for id in (1..=300).step_by(7) {
+            let mut p = m.person(m.slot_of(id).unwrap()).unwrap().clone();
+            p.visibility = Visibility::Public;
+            p.offered.clear();
+            m.upsert(p);
+        }
+        for id in (2..=300).step_by(11) {
+            m.remove(id);
+        }
+        for signed_in in [false, true] {
+            let visible = m.visible(signed_in);
+            for min in [0, 3] {
+                for d in ALL_DIMENSIONS {
+                    assert_eq!(
+                        m.visible_counts(d, signed_in, min),
+                        by_bitmaps(&m, &visible, d, min),
+                        "{d:?}, signed in: {signed_in}, level {min}"
+                    );
+                }
+                let scope: RoaringBitmap = visible.iter().filter(|s| s % 3 == 0).collect();
+                let walked = m.count_by_person(&scope, &ALL_DIMENSIONS, min);
+                assert_eq!(walked.len(), ALL_DIMENSIONS.len());
+                for (d, counts) in walked {
+                    assert!(!counts.is_empty() || d == Dimension::Project);
+                    assert_eq!(counts, by_bitmaps(&m, &scope, d, min), "{d:?}, level {min}");
+                }
+            }
+        }
     }
 }

@@ -7,20 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 use roaring::RoaringBitmap;
 use time::Date;
 
-use crate::model::{Dimension, Model};
+use crate::model::{ALL_DIMENSIONS, Dimension, Model};
 
-pub const ALL_DIMENSIONS: [Dimension; 10] = [
-    Dimension::Offers,
-    Dimension::Wants,
-    Dimension::Knows,
-    Dimension::Language,
-    Dimension::Country,
-    Dimension::Region,
-    Dimension::Affiliation,
-    Dimension::Project,
-    Dimension::Method,
-    Dimension::Format,
-];
+/// Facets over a set smaller than the model divided by this are counted person by person;
+/// over larger ones, by intersecting the set with each posting list.
+const PERSON_BY_PERSON_BELOW: u64 = 16;
 
 /// Slots matching a free-text query, with their relevance.
 #[derive(Debug, Default, Clone)]
@@ -104,6 +95,68 @@ fn filter_bitmap(
     })
 }
 
+/// For each dimension, how many results each of its values would give. Counts ignore the
+/// dimension's own filter, so they say what choosing a value gives. Dimensions without a
+/// filter all count over the results; each filtered one over what its siblings leave.
+fn facet_counts(
+    model: &Model,
+    q: &Query,
+    base: &RoaringBitmap,
+    filters: &BTreeMap<Dimension, RoaringBitmap>,
+    candidates: &RoaringBitmap,
+) -> BTreeMap<Dimension, Vec<(u32, u64)>> {
+    let mut scopes: Vec<(Vec<Dimension>, RoaringBitmap, bool)> = vec![(
+        ALL_DIMENSIONS
+            .into_iter()
+            .filter(|d| !filters.contains_key(d))
+            .collect(),
+        candidates.clone(),
+        filters.is_empty(),
+    )];
+    for dimension in filters.keys() {
+        let mut scope = base.clone();
+        for (d, bitmap) in filters {
+            if d != dimension {
+                scope &= bitmap;
+            }
+        }
+        scopes.push((vec![*dimension], scope, filters.len() == 1));
+    }
+    // With no text and no availability filter, the base is everyone the caller may see.
+    let everyone = q.text.is_none() && !q.available_now;
+    let min = |d: Dimension| {
+        if d == Dimension::Language {
+            q.min_level
+        } else {
+            0
+        }
+    };
+    let mut facets = BTreeMap::new();
+    for (dimensions, scope, is_base) in scopes {
+        if dimensions.is_empty() {
+            continue;
+        }
+        if is_base && everyone {
+            for d in dimensions {
+                facets.insert(d, model.visible_counts(d, q.signed_in, min(d)));
+            }
+        } else if scope.len() * PERSON_BY_PERSON_BELOW < model.len() as u64 {
+            facets.extend(model.count_by_person(&scope, &dimensions, q.min_level));
+        } else {
+            for d in dimensions {
+                let counts = model
+                    .values(d)
+                    .into_iter()
+                    .map(|v| (v, scope.intersection_len(model.posting(d, v, min(d)))))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
+                facets.insert(d, counts);
+            }
+        }
+    }
+    facets
+}
+
 pub fn search(model: &Model, q: &Query) -> Results {
     let mut base = model.visible(q.signed_in);
     if let Some(text) = &q.text {
@@ -123,30 +176,11 @@ pub fn search(model: &Model, q: &Query) -> Results {
         candidates &= bitmap;
     }
 
-    let mut facets = BTreeMap::new();
-    if q.facets {
-        for dimension in ALL_DIMENSIONS {
-            // Counts ignore the dimension's own filter, so they say what adding a value gives.
-            let mut scope = base.clone();
-            for (d, bitmap) in &filters {
-                if *d != dimension {
-                    scope &= bitmap;
-                }
-            }
-            let min = if dimension == Dimension::Language {
-                q.min_level
-            } else {
-                0
-            };
-            let counts: Vec<(u32, u64)> = model
-                .values(dimension)
-                .into_iter()
-                .map(|v| (v, scope.intersection_len(model.posting(dimension, v, min))))
-                .filter(|(_, n)| *n > 0)
-                .collect();
-            facets.insert(dimension, counts);
-        }
-    }
+    let facets = if q.facets {
+        facet_counts(model, q, &base, &filters, &candidates)
+    } else {
+        BTreeMap::new()
+    };
 
     let cursor = q.cursor.as_deref().and_then(Cursor::decode);
     let by_score = q.sort == Sort::Relevance && q.text.is_some();
