@@ -464,6 +464,7 @@ impl Model {
         });
         for (dimension, value, rank) in memberships {
             set(self.postings.entry(dimension, value, rank));
+
             if let Some(class) = class {
                 let tally = self.tally.entry((dimension, value, rank)).or_default();
                 if add {
@@ -595,6 +596,14 @@ impl Model {
                 (n > 0).then_some((v, n))
             })
             .collect()
+    }
+
+    /// Whether counting facets over a set of `size` people is cheaper person by person than
+    /// by intersecting the set with every posting list: reading a person's record costs a
+    /// fetch from memory, so only over a small share of everyone.
+    pub fn cheaper_by_person(&self, size: u64) -> bool {
+        const SHARE: u64 = 64;
+        size * SHARE < self.len() as u64
     }
 
     /// Facet counts over a set of people, one person at a time: for a small set, much less

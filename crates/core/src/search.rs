@@ -9,10 +9,6 @@ use time::Date;
 
 use crate::model::{ALL_DIMENSIONS, Dimension, Model};
 
-/// Facets over a set smaller than the model divided by this are counted person by person;
-/// over larger ones, by intersecting the set with each posting list.
-const PERSON_BY_PERSON_BELOW: u64 = 16;
-
 /// Slots matching a free-text query, with their relevance.
 #[derive(Debug, Default, Clone)]
 pub struct TextHits {
@@ -140,7 +136,7 @@ fn facet_counts(
             for d in dimensions {
                 facets.insert(d, model.visible_counts(d, q.signed_in, min(d)));
             }
-        } else if scope.len() * PERSON_BY_PERSON_BELOW < model.len() as u64 {
+        } else if model.cheaper_by_person(scope.len()) {
             facets.extend(model.count_by_person(&scope, &dimensions, q.min_level));
         } else {
             for d in dimensions {
