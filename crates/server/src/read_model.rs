@@ -268,3 +268,30 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
     read.last_change = last;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_counts_show_after_folding_in_and_fade() {
+        let counts = ExposureCounts::default();
+        counts.record([7, 7, 7, 9]);
+        assert!(counts.snapshot().is_empty(), "queued, not counted yet");
+        let before = counts.snapshot();
+        counts.fold_in();
+        assert_eq!(counts.snapshot().get(&7), Some(&3));
+        assert_eq!(counts.snapshot().get(&9), Some(&1));
+        assert!(
+            before.is_empty(),
+            "a snapshot taken earlier does not change"
+        );
+        counts.decay();
+        assert_eq!(counts.snapshot().get(&7), Some(&1));
+        assert_eq!(
+            counts.snapshot().get(&9),
+            None,
+            "halved to nothing, forgotten"
+        );
+    }
+}
