@@ -103,7 +103,7 @@ impl ReadModel {
         profiles::for_each(pool, |stored| {
             let person = converter.person(&mut model, &stored);
             let slot = model.upsert(person);
-            text.upsert(
+            text.add(
                 slot,
                 &stored.profile.display_name,
                 &stored.username,

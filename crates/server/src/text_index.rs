@@ -114,8 +114,21 @@ impl TextIndex {
         username: &str,
         bio: &str,
     ) -> anyhow::Result<()> {
-        self.writer
-            .delete_term(Term::from_field_u64(self.slot, u64::from(slot)));
+        self.remove(slot);
+        self.add(slot, display_name, username, bio)
+    }
+
+    /// Adds the text of a slot that is not in the index yet. Building from scratch goes this
+    /// way because tantivy holds every delete in memory until the commit (about 1.4 KiB
+    /// each): deleting before each add made a million-profile start-up peak at 2.2 GiB
+    /// instead of 0.8 GiB.
+    pub fn add(
+        &mut self,
+        slot: u32,
+        display_name: &str,
+        username: &str,
+        bio: &str,
+    ) -> anyhow::Result<()> {
         let mut doc = TantivyDocument::default();
         doc.add_u64(self.slot, u64::from(slot));
         doc.add_text(
