@@ -197,21 +197,11 @@ impl Postings {
     }
 }
 
-/// Calls `visit` with every posting a person belongs to in the dimensions `wanted` (a bit
-/// per dimension number): a dimension, a value and, for languages, a rank (someone at rank 4
-/// is in the postings of ranks 0 to 4; other dimensions have rank 0). Capacities count once
-/// each, with every capacity above them.
-fn each_membership(
-    p: &Person,
-    parents: &[Option<u32>],
-    wanted: u16,
-    mut visit: impl FnMut(Dimension, u32, u8),
-) {
-    let wants = |d: Dimension| wanted & (1 << d as u16) != 0;
+/// Calls `visit` with every posting a person belongs to: a dimension, a value and, for
+/// languages, a rank (someone at rank 4 is in the postings of ranks 0 to 4; other dimensions
+/// have rank 0). Capacities count once each, with every capacity above them.
+fn each_membership(p: &Person, parents: &[Option<u32>], mut visit: impl FnMut(Dimension, u32, u8)) {
     let mut rolled = |dimension: Dimension, capacities: &mut dyn Iterator<Item = u32>| {
-        if !wants(dimension) {
-            return;
-        }
         let mut seen: SmallVec<[u32; 24]> = SmallVec::new();
         for c in capacities {
             let mut current = Some(c);
@@ -228,48 +218,64 @@ fn each_membership(
     rolled(Dimension::Offers, &mut p.offered.iter().map(|i| i.capacity));
     rolled(Dimension::Wants, &mut p.wanted.iter().map(|i| i.capacity));
     rolled(Dimension::Knows, &mut p.known.iter().map(|k| k.0));
-    if wants(Dimension::Language) {
-        for (language, rank) in &p.languages {
-            for at_least in 0..=(*rank).min(6) {
-                visit(Dimension::Language, *language, at_least);
-            }
+    for (language, rank) in &p.languages {
+        for at_least in 0..=(*rank).min(6) {
+            visit(Dimension::Language, *language, at_least);
         }
     }
-    if let Some(c) = p.country.filter(|_| wants(Dimension::Country)) {
+    if let Some(c) = p.country {
         visit(Dimension::Country, c, 0);
     }
-    if let Some(r) = p.region.filter(|_| wants(Dimension::Region))
+    if let Some(r) = p.region
         && let Some(i) = Region::ALL.iter().position(|x| *x == r)
     {
         visit(Dimension::Region, i as u32, 0);
     }
-    if wants(Dimension::Affiliation) {
-        for o in &p.affiliations {
-            visit(Dimension::Affiliation, *o, 0);
-        }
+    for o in &p.affiliations {
+        visit(Dimension::Affiliation, *o, 0);
     }
-    if wants(Dimension::Project) {
-        for pr in &p.projects {
-            visit(Dimension::Project, *pr, 0);
-        }
-    }
-    if !wants(Dimension::Method) && !wants(Dimension::Format) {
-        return;
+    for pr in &p.projects {
+        visit(Dimension::Project, *pr, 0);
     }
     let (methods, formats) = p
         .offered
         .iter()
         .chain(&p.wanted)
         .fold((0u16, 0u8), |(m, f), i| (m | i.methods, f | i.formats));
-    for bit in (0..16u32).filter(|_| wants(Dimension::Method)) {
+    for bit in 0..16u32 {
         if methods & (1 << bit) != 0 {
             visit(Dimension::Method, bit, 0);
         }
     }
-    for bit in (0..8u32).filter(|_| wants(Dimension::Format)) {
+    for bit in 0..8u32 {
         if formats & (1 << bit) != 0 {
             visit(Dimension::Format, bit, 0);
         }
+    }
+}
+
+/// A posting packed in 32 bits for the rows facet counting reads: the dimension in the top
+/// four bits, then a language's rank in three bits (0 elsewhere), then the value.
+struct Membership;
+
+impl Membership {
+    const VALUE_BITS: u32 = 24;
+
+    fn pack(dimension: Dimension, value: u32, rank: u8) -> Option<u32> {
+        (value < 1 << Self::VALUE_BITS)
+            .then(|| (dimension as u32) << 28 | u32::from(rank.min(7)) << Self::VALUE_BITS | value)
+    }
+
+    fn dimension(code: u32) -> usize {
+        (code >> 28) as usize
+    }
+
+    fn rank(code: u32) -> u8 {
+        ((code >> Self::VALUE_BITS) & 7) as u8
+    }
+
+    fn value(code: u32) -> usize {
+        (code & ((1 << Self::VALUE_BITS) - 1)) as usize
     }
 }
 
@@ -293,6 +299,10 @@ pub struct Model {
     /// with every change: the facet counts of a search with no other filter.
     tally: HashMap<(Dimension, u32, u8), [u32; 2]>,
     recency: BTreeSet<(Reverse<i64>, u32)>,
+    /// Each slot's postings as packed codes ([`Membership`]), rolled up the taxonomy: facet
+    /// counts over a few thousand people read these short rows instead of intersecting the
+    /// set with hundreds of posting lists or walking each record and the taxonomy again.
+    rows: Vec<Box<[u32]>>,
     /// Each slot's last change, side by side: matching reads it for thousands of candidates
     /// per request, and records scattered in memory would each cost a cache miss.
     updated_at: Vec<i64>,
@@ -346,6 +356,7 @@ impl Model {
         self.free_slots.clear();
         self.recency.clear();
         self.updated_at.clear();
+        self.rows.clear();
         for p in people {
             self.upsert(p);
         }
@@ -459,9 +470,27 @@ impl Model {
             Visibility::Hidden => None,
         };
         let mut memberships = Vec::new();
-        each_membership(&p, &self.capacity_parent, u16::MAX, |d, v, rank| {
+        each_membership(&p, &self.capacity_parent, |d, v, rank| {
             memberships.push((d, v, rank))
         });
+        let at = slot as usize;
+        if self.rows.len() <= at {
+            self.rows.resize_with(at + 1, Box::default);
+        }
+        self.rows[at] = if add {
+            // A language's row keeps only the person's own rank: the ranks below it are
+            // implied when counting.
+            let own_rank = |d: Dimension, v: u32, rank: u8| {
+                d != Dimension::Language || p.language_rank(v).is_none_or(|r| r.min(6) == rank)
+            };
+            memberships
+                .iter()
+                .filter(|(d, v, rank)| own_rank(*d, *v, *rank))
+                .filter_map(|(d, v, rank)| Membership::pack(*d, *v, *rank))
+                .collect()
+        } else {
+            Box::default()
+        };
         for (dimension, value, rank) in memberships {
             set(self.postings.entry(dimension, value, rank));
 
@@ -484,7 +513,6 @@ impl Model {
         }
         if add {
             self.recency.insert((Reverse(p.updated_at), slot));
-            let at = slot as usize;
             if self.updated_at.len() <= at {
                 self.updated_at.resize(at + 1, 0);
             }
@@ -599,10 +627,12 @@ impl Model {
     }
 
     /// Whether counting facets over a set of `size` people is cheaper person by person than
-    /// by intersecting the set with every posting list: reading a person's record costs a
-    /// fetch from memory, so only over a small share of everyone.
+    /// by intersecting the set with every posting list. Below a sixteenth of everyone the
+    /// set's roaring containers are sorted arrays, which every one of the hundreds of
+    /// intersections merges in full; measured on the shared dataset, reading the rows was
+    /// 1.6–40× faster there (100k and 1M people), and slower above an eighth.
     pub fn cheaper_by_person(&self, size: u64) -> bool {
-        const SHARE: u64 = 64;
+        const SHARE: u64 = 16;
         size * SHARE < self.len() as u64
     }
 
@@ -635,21 +665,20 @@ impl Model {
             })
             .collect();
         let language_rank = min_rank.min(6);
-        let wanted = dimensions
-            .iter()
-            .fold(0u16, |bits, d| bits | 1 << *d as u16);
+        let language = Dimension::Language as usize;
         for slot in scope {
-            let Some(p) = self.person(slot) else {
+            let Some(row) = self.rows.get(slot as usize) else {
                 continue;
             };
-            each_membership(p, &self.capacity_parent, wanted, |d, v, rank| {
-                if d == Dimension::Language && rank != language_rank {
-                    return;
+            for code in row.iter().copied() {
+                let d = Membership::dimension(code);
+                if d == language && Membership::rank(code) < language_rank {
+                    continue;
                 }
-                if let Some(n) = counts[d as usize].get_mut(v as usize) {
+                if let Some(n) = counts[d].get_mut(Membership::value(code)) {
                     *n += 1;
                 }
-            });
+            }
         }
         dimensions
             .iter()
@@ -836,6 +865,12 @@ pub(crate) mod tests {
         for id in (2..=300).step_by(11) {
             m.remove(id);
         }
+        // Newcomers take the freed slots, and must not inherit their rows.
+        for id in 301..=310 {
+            let mut p = person(&mut m, id, &["bots"], &["social"]);
+            p.languages = smallvec::smallvec![(m.languages.intern("sw"), 6)];
+            m.upsert(p);
+        }
         for signed_in in [false, true] {
             let visible = m.visible(signed_in);
             for min in [0, 3] {
@@ -853,6 +888,9 @@ pub(crate) mod tests {
                     assert!(!counts.is_empty() || d == Dimension::Project);
                     assert_eq!(counts, by_bitmaps(&m, &scope, d, min), "{d:?}, level {min}");
                 }
+                let some = m.count_by_person(&scope, &[Dimension::Language], min);
+                assert_eq!(some.len(), 1);
+                assert_eq!(some[0].1, by_bitmaps(&m, &scope, Dimension::Language, min));
             }
         }
     }
