@@ -24,7 +24,8 @@ pub struct Config {
     pub emerging_boost: f32,
     /// Multiplier above 1 for people who have been suggested rarely (bounded at 0.2).
     pub newcomer_boost: f32,
-    /// How many times someone may be suggested before the boost stops and a damping starts.
+    /// To how many people someone may be suggested before the boost stops and a damping
+    /// starts.
     pub exposure_threshold: u32,
     /// Share of its score a one-way match keeps, against a mutual one.
     pub one_way_share: f32,
@@ -321,8 +322,8 @@ const BROADEN_BELOW: u64 = 200;
 /// millisecond at 100,000 profiles and leave a wide field for ten suggestions.
 const MAX_SCORED: u64 = 1000;
 
-/// Times each account was suggested recently, kept by the caller (the server) between
-/// requests.
+/// To how many people each account was suggested recently, kept by the caller (the server)
+/// between requests.
 pub type Exposure = HashMap<i64, u32>;
 
 /// The circumstances of one request for matches.

@@ -134,13 +134,22 @@ impl ReadModel {
     }
 }
 
-/// How often each person was suggested lately, to spread attention. Requests read a snapshot
-/// and queue what they suggested, so that matching never waits on a write lock; the janitor
-/// folds the queue in every few hundred milliseconds.
+/// How often each person was suggested lately, to spread attention: by how many different
+/// people, since someone reloading their home page should not make a mentor look popular.
+/// Requests read a snapshot and queue what they suggested, so that matching never waits on a
+/// write lock; the janitor folds the queue in every few hundred milliseconds.
 #[derive(Default)]
 pub struct ExposureCounts {
     current: RwLock<Arc<Exposure>>,
-    queued: Mutex<Vec<i64>>,
+    queued: Mutex<Suggestions>,
+}
+
+#[derive(Default)]
+struct Suggestions {
+    /// (viewer, suggested) pairs not counted yet.
+    pending: Vec<(i64, i64)>,
+    /// Pairs counted since the counts were last halved.
+    counted: HashSet<(i64, i64)>,
 }
 
 impl ExposureCounts {
@@ -148,26 +157,40 @@ impl ExposureCounts {
         self.current.read().expect("exposure lock").clone()
     }
 
-    /// Notes that these accounts were suggested.
-    pub fn record(&self, accounts: impl IntoIterator<Item = i64>) {
-        self.queued.lock().expect("exposure lock").extend(accounts);
+    /// Notes that these accounts were suggested to `viewer`.
+    pub fn record(&self, viewer: i64, accounts: impl IntoIterator<Item = i64>) {
+        self.queued
+            .lock()
+            .expect("exposure lock")
+            .pending
+            .extend(accounts.into_iter().map(|a| (viewer, a)));
     }
 
-    /// Counts what was recorded since the last call.
+    /// Counts what was recorded since the last call, each viewer once per suggested person.
     pub fn fold_in(&self) {
-        let queued = std::mem::take(&mut *self.queued.lock().expect("exposure lock"));
-        if queued.is_empty() {
+        let fresh: Vec<i64> = {
+            let mut queued = self.queued.lock().expect("exposure lock");
+            let Suggestions { pending, counted } = &mut *queued;
+            pending
+                .drain(..)
+                .filter(|pair| counted.insert(*pair))
+                .map(|(_, suggested)| suggested)
+                .collect()
+        };
+        if fresh.is_empty() {
             return;
         }
         self.update(|counts| {
-            for account in queued {
+            for account in fresh {
                 *counts.entry(account).or_insert(0) += 1;
             }
         });
     }
 
-    /// Halves every count, so that attention given long ago is slowly forgotten.
+    /// Halves every count, so that attention given long ago is slowly forgotten; a viewer
+    /// shown someone again after this counts again.
     pub fn decay(&self) {
+        self.queued.lock().expect("exposure lock").counted.clear();
         self.update(|counts| {
             counts.retain(|_, n| {
                 *n /= 2;
@@ -276,7 +299,9 @@ mod tests {
     #[test]
     fn exposure_counts_show_after_folding_in_and_fade() {
         let counts = ExposureCounts::default();
-        counts.record([7, 7, 7, 9]);
+        counts.record(1, [7, 9]);
+        counts.record(2, [7]);
+        counts.record(3, [7]);
         assert!(counts.snapshot().is_empty(), "queued, not counted yet");
         let before = counts.snapshot();
         counts.fold_in();
@@ -286,12 +311,28 @@ mod tests {
             before.is_empty(),
             "a snapshot taken earlier does not change"
         );
+        for _ in 0..5 {
+            counts.record(1, [7, 9]);
+            counts.fold_in();
+        }
+        assert_eq!(
+            counts.snapshot().get(&7),
+            Some(&3),
+            "the same viewer reloading counts once"
+        );
         counts.decay();
         assert_eq!(counts.snapshot().get(&7), Some(&1));
         assert_eq!(
             counts.snapshot().get(&9),
             None,
             "halved to nothing, forgotten"
+        );
+        counts.record(1, [9]);
+        counts.fold_in();
+        assert_eq!(
+            counts.snapshot().get(&9),
+            Some(&1),
+            "after halving, a viewer shown someone again counts again"
         );
     }
 }

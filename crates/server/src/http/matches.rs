@@ -232,7 +232,7 @@ pub fn for_account(
             .collect();
         (suggested, items)
     };
-    state.exposure.record(found.0);
+    state.exposure.record(account.id, found.0);
     found.1
 }
 
