@@ -1,5 +1,6 @@
 //! What every request handler can reach.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::ops::Deref;
@@ -13,6 +14,7 @@ use crate::db::Db;
 use crate::db::catalog;
 use crate::directory::Directory;
 use crate::http::assets::Assets;
+use crate::http::search::FacetLabels;
 use crate::i18n::I18n;
 use crate::oauth::WikimediaOAuth;
 use crate::read_model::{ExposureCounts, ReadModel};
@@ -36,6 +38,8 @@ pub struct Inner {
     pub sync_lock: tokio::sync::Mutex<()>,
     pub matching: cxc_core::matching::Config,
     pub exposure: ExposureCounts,
+    /// Facet labels per language, for search responses.
+    pub facet_labels: RwLock<HashMap<&'static str, Arc<FacetLabels>>>,
 }
 
 type DirectoryVersion = i64;
@@ -71,6 +75,7 @@ impl AppState {
             sync_lock: tokio::sync::Mutex::new(()),
             matching: config.matching.clone(),
             exposure: ExposureCounts::default(),
+            facet_labels: RwLock::default(),
             login_limits: LoginLimits::new(),
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),

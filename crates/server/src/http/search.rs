@@ -2,6 +2,7 @@
 //! `GET /api/v1/profiles`, both answered from the read model.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
@@ -245,7 +246,7 @@ pub fn run(
     state: &AppState,
     params: &Params,
     signed_in: bool,
-    lang: &str,
+    lang: &'static str,
 ) -> Result<Found, AppError> {
     let directory = state.directory();
     let read = state.read_model();
@@ -260,8 +261,10 @@ pub fn run(
 #[derive(Serialize, ToSchema, Clone)]
 pub struct Labelled {
     /// The value as filters take it (a capacity id, a language or country code…).
-    value: String,
-    label: String,
+    #[schema(value_type = String)]
+    value: Arc<str>,
+    #[schema(value_type = String)]
+    label: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     count: Option<u64>,
 }
@@ -292,11 +295,11 @@ pub fn summary(directory: &Directory, model: &Model, p: &Person, lang: &str) -> 
     let capacity = |id: u32| {
         let key = model.capacities.name(id);
         Labelled {
-            value: key.to_owned(),
+            value: key.into(),
             label: directory
                 .capacity(key)
                 .map_or(key, |c| c.label(lang))
-                .to_owned(),
+                .into(),
             count: None,
         }
     };
@@ -335,14 +338,32 @@ pub struct Found {
     pub facets: BTreeMap<String, Vec<Labelled>>,
 }
 
-impl Found {
-    fn new(
+/// A facet value as filters take it, its label, and the label's place among its dimension's
+/// labels.
+#[derive(Clone)]
+struct FacetLabel {
+    value: Arc<str>,
+    label: Arc<str>,
+    order: u32,
+}
+
+/// Every facet value labelled in one language, in sorted order: a search response clones
+/// shared strings instead of looking up, allocating and comparing some 600 labels. Kept per
+/// language until the directory or the read model changes.
+pub struct FacetLabels {
+    built_for: (i64, u64),
+    by_dimension: BTreeMap<Dimension, Vec<Option<FacetLabel>>>,
+}
+
+impl FacetLabels {
+    fn build(
         state: &AppState,
         directory: &Directory,
         model: &Model,
-        r: &Results,
         lang: &str,
-    ) -> Found {
+        built_for: (i64, u64),
+    ) -> FacetLabels {
+        let message = |key: String| state.i18n.text(lang, &key, &[]);
         let label = |d: Dimension, v: u32| -> Option<(String, String)> {
             Some(match d {
                 Dimension::Offers | Dimension::Wants | Dimension::Knows => {
@@ -363,14 +384,8 @@ impl Found {
                 }
                 Dimension::Region => {
                     let r = Region::ALL.get(v as usize)?;
-                    (
-                        r.code().to_owned(),
-                        state.i18n.text(
-                            lang,
-                            &format!("cxc-region-{}", r.code().to_lowercase()),
-                            &[],
-                        ),
-                    )
+                    let key = format!("cxc-region-{}", r.code().to_lowercase());
+                    (r.code().to_owned(), message(key))
                 }
                 Dimension::Affiliation => {
                     let key = model.organizations.name(v);
@@ -388,24 +403,93 @@ impl Found {
                 }
                 Dimension::Method => {
                     let m = Method::ALL.get(v as usize)?;
-                    (
-                        m.as_str().to_owned(),
-                        state
-                            .i18n
-                            .text(lang, &format!("cxc-method-{}", m.as_str()), &[]),
-                    )
+                    let key = format!("cxc-method-{}", m.as_str());
+                    (m.as_str().to_owned(), message(key))
                 }
                 Dimension::Format => {
                     let f = Format::ALL.get(v as usize)?;
-                    (
-                        f.as_str().to_owned(),
-                        state
-                            .i18n
-                            .text(lang, &format!("cxc-format-{}", f.as_str()), &[]),
-                    )
+                    let key = format!("cxc-format-{}", f.as_str());
+                    (f.as_str().to_owned(), message(key))
                 }
             })
         };
+        let by_dimension = FILTERS
+            .iter()
+            .map(|(_, d)| {
+                let size = match d {
+                    Dimension::Offers | Dimension::Wants | Dimension::Knows => {
+                        model.capacities.len()
+                    }
+                    Dimension::Language => model.languages.len(),
+                    Dimension::Country => model.countries.len(),
+                    Dimension::Region => Region::ALL.len(),
+                    Dimension::Affiliation => model.organizations.len(),
+                    Dimension::Project => model.projects.len(),
+                    Dimension::Method => Method::ALL.len(),
+                    Dimension::Format => Format::ALL.len(),
+                };
+                let labelled: Vec<Option<(String, String)>> =
+                    (0..size as u32).map(|v| label(*d, v)).collect();
+                let mut sorted: Vec<usize> = (0..size).filter(|v| labelled[*v].is_some()).collect();
+                let by_label = |v: usize| labelled[v].as_ref().map(|(value, label)| (label, value));
+                sorted.sort_by(|a, b| by_label(*a).cmp(&by_label(*b)));
+                let mut table: Vec<Option<FacetLabel>> = vec![None; size];
+                for (order, v) in sorted.into_iter().enumerate() {
+                    if let Some((value, label)) = &labelled[v] {
+                        table[v] = Some(FacetLabel {
+                            value: value.as_str().into(),
+                            label: label.as_str().into(),
+                            order: order as u32,
+                        });
+                    }
+                }
+                (*d, table)
+            })
+            .collect();
+        FacetLabels {
+            built_for,
+            by_dimension,
+        }
+    }
+
+    /// The table for `lang`, built when missing or made for another directory or model.
+    fn current(state: &AppState, model: &Model, lang: &'static str) -> Arc<FacetLabels> {
+        let (directory, version) = state.versioned_directory();
+        let built_for = (version, model.revision());
+        if let Some(table) = state
+            .facet_labels
+            .read()
+            .expect("facet labels lock")
+            .get(lang)
+            && table.built_for == built_for
+        {
+            return table.clone();
+        }
+        let table = Arc::new(FacetLabels::build(
+            state, &directory, model, lang, built_for,
+        ));
+        state
+            .facet_labels
+            .write()
+            .expect("facet labels lock")
+            .insert(lang, table.clone());
+        table
+    }
+
+    fn get(&self, d: Dimension, v: u32) -> Option<&FacetLabel> {
+        self.by_dimension.get(&d)?.get(v as usize)?.as_ref()
+    }
+}
+
+impl Found {
+    fn new(
+        state: &AppState,
+        directory: &Directory,
+        model: &Model,
+        r: &Results,
+        lang: &'static str,
+    ) -> Found {
+        let labels = FacetLabels::current(state, model, lang);
         Found {
             total: r.total,
             items: r
@@ -419,17 +503,19 @@ impl Found {
                 .facets
                 .iter()
                 .map(|(d, counts)| {
-                    let mut values: Vec<Labelled> = counts
+                    let mut values: Vec<(&FacetLabel, u64)> = counts
                         .iter()
-                        .filter_map(|(v, n)| {
-                            label(*d, *v).map(|(value, label)| Labelled {
-                                value,
-                                label,
-                                count: Some(*n),
-                            })
+                        .filter_map(|(v, n)| Some((labels.get(*d, *v)?, *n)))
+                        .collect();
+                    values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.order.cmp(&b.0.order)));
+                    let values = values
+                        .into_iter()
+                        .map(|(l, n)| Labelled {
+                            value: l.value.clone(),
+                            label: l.label.clone(),
+                            count: Some(n),
                         })
                         .collect();
-                    values.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
                     (name_of(*d).to_owned(), values)
                 })
                 .collect(),
@@ -524,9 +610,9 @@ async fn people_page(
         .filter_map(|(name, _)| {
             let values = found.facets.get(*name)?;
             let chosen = params.all(name);
-            for v in values.iter().filter(|v| chosen.contains(&v.value.as_str())) {
+            for v in values.iter().filter(|v| chosen.contains(&&*v.value)) {
                 active.push((
-                    v.label.clone(),
+                    v.label.to_string(),
                     params.toggled(name, &v.value),
                     (*name).to_owned(),
                 ));
@@ -538,10 +624,10 @@ async fn people_page(
                     .take(12)
                     .map(|v| {
                         (
-                            v.label.clone(),
+                            v.label.to_string(),
                             v.count.unwrap_or(0),
                             params.toggled(name, &v.value),
-                            chosen.contains(&v.value.as_str()),
+                            chosen.contains(&&*v.value),
                         )
                     })
                     .collect(),

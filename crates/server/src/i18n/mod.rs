@@ -188,8 +188,27 @@ impl I18n {
 }
 
 /// [`fallback_chain`], computed once per language: labels are looked up thousands of times per
-/// request.
+/// request. Each thread remembers the last chain it used, so those lookups do not all queue
+/// for the shared cache's lock.
 pub fn chain(code: &str) -> std::sync::Arc<[String]> {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    thread_local! {
+        static LAST: RefCell<Option<(String, Arc<[String]>)>> = const { RefCell::new(None) };
+    }
+    if let Some(found) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(c, _)| c == code)
+            .map(|(_, chain)| chain.clone())
+    }) {
+        return found;
+    }
+    let found = shared_chain(code);
+    LAST.set(Some((code.to_owned(), found.clone())));
+    found
+}
+
+fn shared_chain(code: &str) -> std::sync::Arc<[String]> {
     use std::sync::{Arc, Mutex, OnceLock};
     static CHAINS: OnceLock<Mutex<HashMap<String, Arc<[String]>>>> = OnceLock::new();
     let chains = CHAINS.get_or_init(Default::default);

@@ -673,3 +673,71 @@ async fn blocked_pairs_are_never_matched_either_way() {
     assert_eq!(unblocked.status(), 204);
     assert_eq!(names(b).await, ["Alpha"]);
 }
+
+#[tokio::test]
+async fn facet_values_are_labelled_in_the_reader_s_language_in_order_and_follow_renames() {
+    let app = TestApp::spawn_on(with_dataset().await, |_| {}).await;
+    let facets = |lang: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/profiles?limit=1&uselang={lang}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["facets"]
+                .clone()
+        }
+    };
+    let label = |facets: &Value, name: &str, value: &str| {
+        facets[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"] == value)
+            .map(|v| v["label"].as_str().unwrap().to_owned())
+    };
+    let fr = facets("fr").await;
+    for (name, values) in fr.as_object().unwrap() {
+        for pair in values.as_array().unwrap().windows(2) {
+            let count = |v: &Value| v["count"].as_u64().unwrap();
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(
+                count(a) > count(b)
+                    || (count(a) == count(b) && a["label"].as_str() <= b["label"].as_str()),
+                "{name}: most results first, then by label: {a} before {b}"
+            );
+        }
+    }
+    assert_eq!(
+        label(&fr, "region", "SSA").as_deref(),
+        Some("Afrique subsaharienne")
+    );
+    let en = facets("en").await;
+    assert_eq!(
+        label(&en, "region", "SSA").as_deref(),
+        Some("Sub-Saharan Africa"),
+        "each language has its own labels"
+    );
+    assert_eq!(
+        label(&en, "affiliation", "WMVE").as_deref(),
+        Some("Wikimedia Venezuela")
+    );
+    let admin = app.signed_in("Curator", true).await;
+    let renamed = app
+        .post_as(
+            &admin,
+            "/organizations/WMVE/edit",
+            &[
+                ("name", "Wikimedia Venezuela Renamed"),
+                ("kind", "chapter"),
+                ("country", "VE"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status(), 303);
+    assert_eq!(
+        label(&facets("en").await, "affiliation", "WMVE").as_deref(),
+        Some("Wikimedia Venezuela Renamed"),
+        "a renamed organization shows under its new name at once"
+    );
+}
