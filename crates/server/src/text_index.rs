@@ -120,8 +120,7 @@ impl TextIndex {
 
     /// Adds the text of a slot that is not in the index yet. Building from scratch goes this
     /// way because tantivy holds every delete in memory until the commit (about 1.4 KiB
-    /// each): deleting before each add made a million-profile start-up peak at 2.2 GiB
-    /// instead of 0.8 GiB.
+    /// each): deleting before each add made a million-profile start-up peak 1.4 GiB higher.
     pub fn add(
         &mut self,
         slot: u32,
