@@ -547,45 +547,34 @@ fn score_pair(
             1.0 + (shown - config.exposure_threshold) as f32 / config.exposure_threshold as f32;
     }
     let mut lowered = Vec::new();
-    if !explain {
-        return Some(Match {
-            slot,
-            score,
-            direction,
-            capacities,
-            languages: shared,
-            same_region,
-            hours_apart,
-            lowered,
-            boosted,
-        });
-    }
-    if popular {
-        lowered.push(Lowered::Popular);
-    }
-    let mut partial = false;
-    let mut methods = false;
-    for d in [learn, share].into_iter().flatten() {
-        partial |= d.partial;
-        methods |= d.methods_differ;
-    }
-    if partial {
-        lowered.push(Lowered::PartialCapacity);
-    }
-    if language < 1.0 {
-        lowered.push(Lowered::LanguageLevel);
-    }
-    if distance < 0.8 {
-        lowered.push(Lowered::Distance);
-    }
-    if activity < 0.5 {
-        lowered.push(Lowered::Inactive);
-    }
-    if load < 0.75 && s_learn.is_some() {
-        lowered.push(Lowered::Busy);
-    }
-    if methods {
-        lowered.push(Lowered::Methods);
+    if explain {
+        if popular {
+            lowered.push(Lowered::Popular);
+        }
+        let mut partial = false;
+        let mut methods = false;
+        for d in [learn, share].into_iter().flatten() {
+            partial |= d.partial;
+            methods |= d.methods_differ;
+        }
+        if partial {
+            lowered.push(Lowered::PartialCapacity);
+        }
+        if language < 1.0 {
+            lowered.push(Lowered::LanguageLevel);
+        }
+        if distance < 0.8 {
+            lowered.push(Lowered::Distance);
+        }
+        if activity < 0.5 {
+            lowered.push(Lowered::Inactive);
+        }
+        if load < 0.75 && s_learn.is_some() {
+            lowered.push(Lowered::Busy);
+        }
+        if methods {
+            lowered.push(Lowered::Methods);
+        }
     }
     Some(Match {
         slot,

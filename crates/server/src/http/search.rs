@@ -108,6 +108,26 @@ impl Params {
     }
 }
 
+/// The model's number for a filter value that is valid but nobody holds yet: it matches
+/// nobody.
+const NOBODY: u32 = u32::MAX;
+
+/// The model's number for an active capacity given by any of its ids, if it is one.
+pub fn capacity_value(directory: &Directory, model: &Model, raw: &str) -> Option<u32> {
+    directory
+        .resolve(raw)
+        .filter(|c| c.is_active())
+        .map(|c| model.capacities.get(&c.key).unwrap_or(NOBODY))
+}
+
+/// The model's number for a language code cxc knows, if it is one.
+pub fn language_value(state: &AppState, model: &Model, raw: &str) -> Option<u32> {
+    state
+        .i18n
+        .language_known(raw)
+        .then(|| model.languages.get(raw).unwrap_or(NOBODY))
+}
+
 /// Turns query parameters into a search over the model; unknown values are named per field.
 pub fn build_query(
     state: &AppState,
@@ -118,20 +138,14 @@ pub fn build_query(
 ) -> Result<Query, AppError> {
     let mut errors = Vec::new();
     let mut filters = BTreeMap::new();
-    // Values nobody holds yet are valid but match nobody.
-    const NOBODY: u32 = u32::MAX;
     for (name, dimension) in FILTERS {
         let mut values = Vec::new();
         for raw in params.all(name) {
             let value = match dimension {
-                Dimension::Offers | Dimension::Wants | Dimension::Knows => directory
-                    .resolve(raw)
-                    .filter(|c| c.is_active())
-                    .map(|c| model.capacities.get(&c.key).unwrap_or(NOBODY)),
-                Dimension::Language => state
-                    .i18n
-                    .language_known(raw)
-                    .then(|| model.languages.get(raw).unwrap_or(NOBODY)),
+                Dimension::Offers | Dimension::Wants | Dimension::Knows => {
+                    capacity_value(directory, model, raw)
+                }
+                Dimension::Language => language_value(state, model, raw),
                 Dimension::Country => {
                     let code = raw.to_ascii_uppercase();
                     state

@@ -118,34 +118,34 @@ fn parse(
             "assets"
         }
     };
-    // Values nobody holds yet are valid and count nobody.
-    const NOBODY: u32 = u32::MAX;
-    let capacity = match p.capacity.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => match directory.resolve(raw).filter(|c| c.is_active()) {
-            Some(c) => Some(model.capacities.get(&c.key).unwrap_or(NOBODY)),
-            None => {
-                errors.push(crate::error::FieldError {
-                    field: "capacity".into(),
-                    key: "cxc-error-unknown-capacity",
-                });
-                None
+    let mut unknown = |field: &str, key| {
+        errors.push(crate::error::FieldError {
+            field: field.into(),
+            key,
+        })
+    };
+    let capacity = p
+        .capacity
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .and_then(|raw| {
+            let found = super::search::capacity_value(directory, model, raw);
+            if found.is_none() {
+                unknown("capacity", "cxc-error-unknown-capacity");
             }
-        },
-    };
-    let language = match p.language.as_deref().filter(|l| !l.is_empty()) {
-        None => None,
-        Some(raw) if state.i18n.language_known(raw) => {
-            Some(model.languages.get(raw).unwrap_or(NOBODY))
-        }
-        Some(_) => {
-            errors.push(crate::error::FieldError {
-                field: "language".into(),
-                key: "cxc-error-unknown-language",
-            });
-            None
-        }
-    };
+            found
+        });
+    let language = p
+        .language
+        .as_deref()
+        .filter(|l| !l.is_empty())
+        .and_then(|raw| {
+            let found = super::search::language_value(state, model, raw);
+            if found.is_none() {
+                unknown("language", "cxc-error-unknown-language");
+            }
+            found
+        });
     let organizations = match p.org_kind.as_deref().filter(|k| !k.is_empty()) {
         None => None,
         Some(kind) if ORGANIZATION_KINDS.contains(&kind) => Some(
