@@ -7,6 +7,7 @@
 pub mod account;
 pub mod aggregates;
 pub mod capacity;
+pub mod catalog;
 pub mod matching;
 pub mod model;
 pub mod profile;

@@ -141,6 +141,43 @@ impl Taxonomy {
         Ok(())
     }
 
+    /// Whether `key` may sit under `parent`: a move when the key exists, an addition when not.
+    pub fn can_place(&self, key: &str, parent: Option<&str>) -> Result<(), Invalid> {
+        if self.contains(key) {
+            return self.can_move(key, parent);
+        }
+        let depth = match parent {
+            None => 0,
+            Some(p) => self.depth(p).ok_or(Invalid("cxc-error-unknown-parent"))?,
+        };
+        if depth >= MAX_DEPTH {
+            return Err(Invalid("cxc-error-capacity-too-deep"));
+        }
+        Ok(())
+    }
+
+    /// Adds `key` under `parent`, or moves it there with everything under it.
+    pub fn place(&mut self, key: &str, parent: Option<&str>) -> Result<(), Invalid> {
+        let Some(&i) = self.index.get(key) else {
+            return self.insert(key, parent);
+        };
+        self.can_move(key, parent)?;
+        let new_parent = parent.map(|p| self.index[p]);
+        if let Some(old) = self.nodes[i].parent {
+            self.nodes[old].children.retain(|&c| c != i);
+        }
+        if let Some(p) = new_parent {
+            self.nodes[p].children.push(i);
+        }
+        self.nodes[i].parent = new_parent;
+        let mut stack = vec![(i, new_parent.map_or(1, |p| self.nodes[p].depth + 1))];
+        while let Some((n, depth)) = stack.pop() {
+            self.nodes[n].depth = depth;
+            stack.extend(self.nodes[n].children.iter().map(|&c| (c, depth + 1)));
+        }
+        Ok(())
+    }
+
     fn height(&self, i: usize) -> usize {
         1 + self.nodes[i]
             .children
@@ -169,6 +206,31 @@ mod tests {
             ("social", Some("comm")),
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn places_new_keys_and_moves_existing_ones_with_their_subtree() {
+        let mut t = sample();
+        assert_eq!(
+            t.can_place("deeper", Some("sparql")),
+            Err(Invalid("cxc-error-capacity-too-deep"))
+        );
+        assert_eq!(
+            t.can_place("x", Some("nope")),
+            Err(Invalid("cxc-error-unknown-parent"))
+        );
+        assert_eq!(
+            t.can_place("wikidata", Some("social")),
+            Err(Invalid("cxc-error-capacity-too-deep"))
+        );
+        t.place("wikidata", Some("comm")).unwrap();
+        assert_eq!(t.children("tech"), Vec::<&str>::new());
+        assert_eq!(t.children("comm"), ["social", "wikidata"]);
+        t.place("wikidata", None).unwrap();
+        assert_eq!(t.depth("wikidata"), Some(1));
+        assert_eq!(t.depth("sparql"), Some(2));
+        t.place("new", Some("sparql")).unwrap();
+        assert_eq!(t.depth("new"), Some(3));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //!   cargo bench -p cxc --bench http                    # 10k and 100k profiles
 //!   CXC_BENCH_SIZES=10000,100000,1000000 cargo bench -p cxc --bench http
 //!
-//! Data comes from `shared/dataset/gen.py` (generated into CXC_BENCH_DATA, default
-//! /var/tmp/cxc-bench-data, when missing); databases are kept beside it so that reruns skip
+//! Data is the synthetic community of `cxc demo-data` (seed 42), generated into CXC_BENCH_DATA
+//! (default /var/tmp/cxc-bench-community) when missing; databases are kept beside it so that reruns skip
 //! the import.
 
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ const CONCURRENCY: usize = 8;
 
 fn data_dir() -> PathBuf {
     PathBuf::from(
-        std::env::var("CXC_BENCH_DATA").unwrap_or_else(|_| "/var/tmp/cxc-bench-data".into()),
+        std::env::var("CXC_BENCH_DATA").unwrap_or_else(|_| "/var/tmp/cxc-bench-community".into()),
     )
 }
 
@@ -33,27 +33,31 @@ fn size_name(n: usize) -> String {
     }
 }
 
+/// Generates, with `cxc demo-data`, every size that is missing: `profiles-<size>.jsonl` beside
+/// one shared `taxonomy.jsonl` and `organizations.jsonl`.
 fn ensure_data(sizes: &[usize]) {
     let dir = data_dir();
-    if sizes.iter().all(|n| {
-        dir.join(format!("profiles-{}.jsonl", size_name(*n)))
-            .exists()
-    }) {
-        return;
+    for &n in sizes {
+        let profiles = dir.join(format!("profiles-{}.jsonl", size_name(n)));
+        if profiles.exists() {
+            continue;
+        }
+        eprintln!("generating {n} people into {}", dir.display());
+        let scratch = dir.join(format!(".generating-{}", size_name(n)));
+        cxc(&[
+            "demo-data",
+            "--quiet",
+            "--profiles",
+            &n.to_string(),
+            "--out",
+            scratch.to_str().unwrap(),
+        ]);
+        for shared in ["taxonomy.jsonl", "organizations.jsonl"] {
+            std::fs::rename(scratch.join(shared), dir.join(shared)).unwrap();
+        }
+        std::fs::rename(scratch.join("profiles.jsonl"), &profiles).unwrap();
+        std::fs::remove_dir(&scratch).unwrap();
     }
-    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/dataset/gen.py");
-    let list: Vec<String> = sizes.iter().map(|n| n.to_string()).collect();
-    eprintln!(
-        "generating the dataset ({}) into {}",
-        list.join(", "),
-        dir.display()
-    );
-    let status = Command::new("python3")
-        .arg(generator)
-        .args(["--out", dir.to_str().unwrap(), "--sizes", &list.join(",")])
-        .status()
-        .expect("python3 runs gen.py");
-    assert!(status.success());
 }
 
 fn cxc(args: &[&str]) -> String {

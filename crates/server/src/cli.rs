@@ -59,6 +59,29 @@ pub enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Write a synthetic community (for tests, benchmarks and trying cxc at scale) as JSON Lines
+    #[command(
+        long_about = "Write a synthetic community in the interchange format: taxonomy.jsonl (150 \
+capacities in three levels), organizations.jsonl (43 chapters and 7 thematic groups) and \
+profiles.jsonl (the people) into the folder given with --out. The same seed always writes the \
+same files, and the first N people of a larger community are exactly a smaller one's. Import it \
+with `cxc import DIR/taxonomy.jsonl DIR/organizations.jsonl DIR/profiles.jsonl`."
+    )]
+    DemoData {
+        /// How many people to write
+        #[arg(long, value_name = "N")]
+        profiles: u64,
+        /// The folder to write into (created if missing; files there of the same names are
+        /// replaced)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Another seed writes another community of the same shape
+        #[arg(long, default_value_t = 42, value_name = "S")]
+        seed: u64,
+        /// Do not show a progress bar
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use cxc_core::Taxonomy;
+use cxc_core::catalog::Text;
 
 use crate::i18n::chain;
 
@@ -25,20 +26,21 @@ pub struct Capacity {
     pub qid: Option<String>,
     pub status: CapacityStatus,
     /// Label and description per language.
-    pub texts: BTreeMap<String, (String, String)>,
+    pub texts: BTreeMap<String, Text>,
 }
 
 impl Capacity {
     /// The label in `lang`, or in the first language of its fallback chain that has one.
     pub fn label(&self, lang: &str) -> &str {
-        self.text(lang).map_or(self.key.as_str(), |t| t.0.as_str())
+        self.text(lang)
+            .map_or(self.key.as_str(), |t| t.label.as_str())
     }
 
     pub fn description(&self, lang: &str) -> &str {
-        self.text(lang).map_or("", |t| t.1.as_str())
+        self.text(lang).map_or("", |t| t.description.as_str())
     }
 
-    fn text(&self, lang: &str) -> Option<&(String, String)> {
+    fn text(&self, lang: &str) -> Option<&Text> {
         chain(lang)
             .iter()
             .find_map(|l| self.texts.get(l.as_str()))
@@ -58,7 +60,7 @@ pub struct Organization {
     pub website: Option<String>,
     pub meta_page: Option<String>,
     /// Name and description per language.
-    pub texts: BTreeMap<String, (String, String)>,
+    pub texts: BTreeMap<String, Text>,
     pub countries: Vec<String>,
     /// Capacity keys the organization can share (offered) and needs (wanted), for the map.
     pub offered: Vec<String>,
@@ -67,14 +69,15 @@ pub struct Organization {
 
 impl Organization {
     pub fn name(&self, lang: &str) -> &str {
-        self.text(lang).map_or(self.key.as_str(), |t| t.0.as_str())
+        self.text(lang)
+            .map_or(self.key.as_str(), |t| t.label.as_str())
     }
 
     pub fn description(&self, lang: &str) -> &str {
-        self.text(lang).map_or("", |t| t.1.as_str())
+        self.text(lang).map_or("", |t| t.description.as_str())
     }
 
-    fn text(&self, lang: &str) -> Option<&(String, String)> {
+    fn text(&self, lang: &str) -> Option<&Text> {
         chain(lang)
             .iter()
             .find_map(|l| self.texts.get(l.as_str()))
@@ -82,14 +85,7 @@ impl Organization {
     }
 }
 
-pub const ORGANIZATION_KINDS: &[&str] = &[
-    "chapter",
-    "thematic_organization",
-    "user_group",
-    "hub",
-    "informal_group",
-    "other",
-];
+pub use cxc_core::catalog::ORGANIZATION_KINDS;
 
 #[derive(Debug, Default)]
 pub struct Directory {

@@ -5,12 +5,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// One invalid input field: the field's name and the message key saying what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub key: &'static str,
-}
+/// One invalid input field, as the domain's validation names it.
+pub use cxc_core::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

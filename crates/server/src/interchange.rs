@@ -1,4 +1,4 @@
-//! The JSON Lines interchange format (`shared/dataset/README.md`): capacities, organizations
+//! The JSON Lines interchange format (`docs/interchange.md`): capacities, organizations
 //! and profiles, read by `cxc import` and written by `cxc export`. An import is one transaction
 //! and skips records whose content has not changed, so importing twice changes nothing.
 
@@ -7,15 +7,18 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::Context;
+use cxc_core::catalog::{CapacityDraft, OrganizationDraft, Text};
 use cxc_core::profile::{ProfileDraft, format_date};
-use cxc_core::{CapacityEntry, Format, LanguageLevel, Method, Relation, Username};
+use cxc_core::{
+    CapacityEntry, FieldError, Format, LanguageLevel, Method, Relation, Taxonomy, Username,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::catalog::{self, CapacityWrite, OrganizationWrite};
+use crate::db::catalog;
 use crate::db::profiles::{self, KeyIds, StoredProfile};
 use crate::db::{Db, accounts};
-use crate::directory::{CapacityStatus, Directory, ORGANIZATION_KINDS, slugify};
+use crate::directory::{CapacityStatus, Directory};
 use crate::i18n::I18n;
 use crate::reference::{Reference, project_family, timezone_exists};
 
@@ -260,7 +263,10 @@ pub struct ImportReport {
 
 /// Keys known so far: in the database, and earlier in this import.
 struct Known<'a> {
-    capacities: HashMap<String, (i64, Option<String>)>,
+    capacities: HashMap<String, i64>,
+    /// Every capacity's place in the tree, retired ones included, so that a record may name
+    /// any stored parent.
+    taxonomy: Taxonomy,
     organizations: HashMap<String, i64>,
     accounts: HashMap<String, i64>,
     reference: &'a Reference,
@@ -269,7 +275,7 @@ struct Known<'a> {
 
 impl KeyIds for Known<'_> {
     fn capacity_id(&self, key: &str) -> Option<i64> {
-        self.capacities.get(key).map(|c| c.0)
+        self.capacities.get(key).copied()
     }
     fn organization_id(&self, key: &str) -> Option<i64> {
         self.organizations.get(key).copied()
@@ -297,21 +303,6 @@ impl cxc_core::profile::Reference for Known<'_> {
     }
 }
 
-impl Known<'_> {
-    fn depth(&self, key: &str) -> usize {
-        let mut depth = 0;
-        let mut current = Some(key.to_owned());
-        while let Some(k) = current {
-            depth += 1;
-            current = self.capacities.get(&k).and_then(|c| c.1.clone());
-            if depth > 4 {
-                break;
-            }
-        }
-        depth
-    }
-}
-
 /// The taxonomy that ships with cxc, loaded into an empty database.
 const DEFAULT_TAXONOMY: &str = include_str!("../../../taxonomy/default.jsonl");
 
@@ -325,6 +316,16 @@ pub fn open_file(path: &Path) -> anyhow::Result<Source> {
         path.display().to_string(),
         Box::new(std::io::BufReader::new(file)),
     ))
+}
+
+/// The tree of every stored capacity. The directory lists parents before children.
+fn stored_shape(directory: &Directory) -> Taxonomy {
+    let mut taxonomy = Taxonomy::default();
+    for c in directory.capacities() {
+        // A stored tree is already valid; a capacity under a missing parent cannot be named.
+        let _ = taxonomy.insert(&c.key, c.parent.as_deref());
+    }
+    taxonomy
 }
 
 /// Imports sources in order, in one transaction: any bad line leaves the database as it was,
@@ -342,8 +343,9 @@ pub async fn import(
         capacities: directory
             .capacities()
             .iter()
-            .map(|c| (c.key.clone(), (c.id, c.parent.clone())))
+            .map(|c| (c.key.clone(), c.id))
             .collect(),
+        taxonomy: stored_shape(&directory),
         organizations: directory
             .organizations()
             .iter()
@@ -428,79 +430,78 @@ pub async fn import(
     Ok(report)
 }
 
+/// Field errors of a draft as one line of English, for the import's error message.
+fn describe(errors: &[FieldError], i18n: &I18n) -> anyhow::Error {
+    let text: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, i18n.text("en", e.key, &[])))
+        .collect();
+    anyhow::anyhow!(text.join("; "))
+}
+
+impl CapacityRecord {
+    pub fn draft(&self) -> CapacityDraft {
+        CapacityDraft {
+            key: self.key.clone(),
+            parent: self.parent.clone(),
+            texts: self
+                .labels
+                .iter()
+                .map(|(lang, label)| {
+                    let description = self.descriptions.get(lang).cloned().unwrap_or_default();
+                    let text = Text {
+                        label: label.clone(),
+                        description,
+                    };
+                    (lang.clone(), text)
+                })
+                .collect(),
+            qid: self.qid.clone(),
+        }
+    }
+}
+
+impl OrganizationRecord {
+    pub fn draft(&self) -> Result<OrganizationDraft, String> {
+        let languages = self.names.keys().chain(self.description.keys());
+        Ok(OrganizationDraft {
+            key: self.key.clone(),
+            kind: self.kind.clone(),
+            texts: languages
+                .map(|lang| {
+                    let text = Text {
+                        label: self.names.get(lang).cloned().unwrap_or_default(),
+                        description: self.description.get(lang).cloned().unwrap_or_default(),
+                    };
+                    (lang.clone(), text)
+                })
+                .collect(),
+            website: self.website.clone(),
+            meta_page: self.meta_page.clone(),
+            countries: self.countries.clone(),
+            known: entries(&self.known)?,
+            offered: entries(&self.offered)?,
+            wanted: entries(&self.wanted)?,
+        })
+    }
+}
+
 async fn import_capacity(
     tx: &mut crate::db::Tx,
     known: &mut Known<'_>,
     c: &CapacityRecord,
     hash: &str,
 ) -> anyhow::Result<()> {
-    let english = c.labels.get("en").map(|l| l.trim()).unwrap_or_default();
-    anyhow::ensure!(
-        !c.key.trim().is_empty() && c.key.len() <= 64,
-        "the key must have 1 to 64 characters"
-    );
-    anyhow::ensure!(
-        !english.is_empty(),
-        "labels need at least an English (en) label"
-    );
-    for lang in c.labels.keys().chain(c.descriptions.keys()) {
-        anyhow::ensure!(
-            known.i18n.language_known(lang),
-            "unknown language code {lang:?}"
-        );
-    }
-    if let Some(q) = &c.qid {
-        anyhow::ensure!(
-            cxc_core::capacity::is_qid(q),
-            "{q:?} is not a Wikidata item id such as Q12345"
-        );
-    }
-    let parent_id = match &c.parent {
-        Some(p) => Some(
-            known
-                .capacity_id(p)
-                .ok_or_else(|| anyhow::anyhow!("its parent {p:?} is not defined before it"))?,
-        ),
-        None => None,
-    };
-    let previous = known
-        .capacities
-        .insert(c.key.clone(), (0, c.parent.clone()));
-    if known.depth(&c.key) > cxc_core::taxonomy::MAX_DEPTH
-        || c.parent.as_deref() == Some(c.key.as_str())
-    {
-        anyhow::bail!("the taxonomy has at most three levels (area, capacity, specialisation)");
-    }
-    let texts: BTreeMap<String, (String, String)> = c
-        .labels
-        .iter()
-        .map(|(lang, label)| {
-            let description = c.descriptions.get(lang).cloned().unwrap_or_default();
-            (lang.clone(), (label.trim().to_owned(), description))
-        })
-        .collect();
-    let mut slug = slugify(english);
-    if previous.is_none() {
-        let base = slug.clone();
-        let mut n = 2;
-        while catalog::slug_taken(tx, &slug).await? {
-            slug = format!("{base}-{n}");
-            n += 1;
-        }
-    }
-    let id = catalog::upsert_capacity(
-        tx,
-        CapacityWrite {
-            key: &c.key,
-            slug: &slug,
-            parent_id,
-            qid: c.qid.as_deref(),
-            texts: &texts,
-            replace_texts: true,
-            content_hash: Some(hash),
-        },
-    )
-    .await?;
+    let capacity = c
+        .draft()
+        .validate(&*known, &known.taxonomy)
+        .map_err(|errors| describe(&errors, known.i18n))?;
+    let id = catalog::save_capacity(tx, &capacity, &*known, Some(hash)).await?;
+    known
+        .taxonomy
+        .place(&capacity.key, capacity.parent.as_deref())
+        .map_err(|e| anyhow::anyhow!(known.i18n.text("en", e.0, &[])))?;
+    known.capacities.insert(capacity.key.clone(), id);
     if let Some(status) = &c.status {
         let target = match (status.as_str(), &c.merged_into) {
             ("retired", _) => None,
@@ -513,9 +514,6 @@ async fn import_capacity(
         };
         catalog::set_status(tx, id, status, target).await?;
     }
-    known
-        .capacities
-        .insert(c.key.clone(), (id, c.parent.clone()));
     Ok(())
 }
 
@@ -525,66 +523,13 @@ async fn import_organization(
     o: &OrganizationRecord,
     hash: &str,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !o.key.trim().is_empty() && o.key.len() <= 64,
-        "the key must have 1 to 64 characters"
-    );
-    anyhow::ensure!(
-        ORGANIZATION_KINDS.contains(&o.kind.as_str()),
-        "kind must be one of {}",
-        ORGANIZATION_KINDS.join(", ")
-    );
-    anyhow::ensure!(
-        o.names.values().any(|n| !n.trim().is_empty()),
-        "names need at least one name"
-    );
-    for country in &o.countries {
-        anyhow::ensure!(
-            known.reference.country(country).is_some(),
-            "unknown country code {country:?}"
-        );
-    }
-    let texts: BTreeMap<String, (String, String)> = o
-        .names
-        .iter()
-        .map(|(lang, name)| {
-            (
-                lang.clone(),
-                (
-                    name.trim().to_owned(),
-                    o.description.get(lang).cloned().unwrap_or_default(),
-                ),
-            )
-        })
-        .collect();
-    let mut capacities = Vec::new();
-    for (relation, list) in [
-        (Relation::Known, &o.known),
-        (Relation::Offered, &o.offered),
-        (Relation::Wanted, &o.wanted),
-    ] {
-        for entry in entries(list).map_err(|e| anyhow::anyhow!(e))? {
-            let id = known
-                .capacity_id(&entry.capacity)
-                .ok_or_else(|| anyhow::anyhow!("unknown capacity {:?}", entry.capacity))?;
-            capacities.push((relation, id, entry));
-        }
-    }
-    let id = catalog::upsert_organization(
-        tx,
-        OrganizationWrite {
-            key: &o.key,
-            kind: &o.kind,
-            website: o.website.as_deref(),
-            meta_page: o.meta_page.as_deref(),
-            texts: &texts,
-            countries: &o.countries,
-            capacities: &capacities,
-            content_hash: Some(hash),
-        },
-    )
-    .await?;
-    known.organizations.insert(o.key.clone(), id);
+    let organization = o
+        .draft()
+        .map_err(|e| anyhow::anyhow!(e))?
+        .validate(&*known)
+        .map_err(|errors| describe(&errors, known.i18n))?;
+    let id = catalog::save_organization(tx, &organization, &*known, Some(hash)).await?;
+    known.organizations.insert(organization.key, id);
     Ok(())
 }
 
@@ -603,13 +548,9 @@ fn check_profile(known: &Known<'_>, p: &ProfileRecord, hash: &str) -> anyhow::Re
     let username = Username::parse(&p.username)
         .map_err(|e| anyhow::anyhow!("username: {}", known.i18n.text("en", e.0, &[])))?;
     let draft = p.draft().map_err(|e| anyhow::anyhow!(e))?;
-    let profile = draft.validate(known).map_err(|errors| {
-        let text: Vec<String> = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, known.i18n.text("en", e.key, &[])))
-            .collect();
-        anyhow::anyhow!(text.join("; "))
-    })?;
+    let profile = draft
+        .validate(known)
+        .map_err(|errors| describe(&errors, known.i18n))?;
     Ok(Pending {
         key: username.key(),
         username,
@@ -685,14 +626,14 @@ pub async fn export(db: &Db, out: &mut dyn Write) -> anyhow::Result<usize> {
                 names: o
                     .texts
                     .iter()
-                    .map(|(l, t)| (l.clone(), t.0.clone()))
+                    .map(|(l, t)| (l.clone(), t.label.clone()))
                     .collect(),
                 countries: o.countries.clone(),
                 description: o
                     .texts
                     .iter()
-                    .filter(|(_, t)| !t.1.is_empty())
-                    .map(|(l, t)| (l.clone(), t.1.clone()))
+                    .filter(|(_, t)| !t.description.is_empty())
+                    .map(|(l, t)| (l.clone(), t.description.clone()))
                     .collect(),
                 website: o.website.clone(),
                 meta_page: o.meta_page.clone(),
@@ -721,13 +662,13 @@ pub fn capacity_records(directory: &Directory) -> Vec<CapacityRecord> {
             labels: c
                 .texts
                 .iter()
-                .map(|(l, t)| (l.clone(), t.0.clone()))
+                .map(|(l, t)| (l.clone(), t.label.clone()))
                 .collect(),
             descriptions: c
                 .texts
                 .iter()
-                .filter(|(_, t)| !t.1.is_empty())
-                .map(|(l, t)| (l.clone(), t.1.clone()))
+                .filter(|(_, t)| !t.description.is_empty())
+                .map(|(l, t)| (l.clone(), t.description.clone()))
                 .collect(),
             qid: c.qid.clone(),
             status: match &c.status {

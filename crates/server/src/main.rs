@@ -35,7 +35,45 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { files, quiet, db } => import(files, quiet, db).await,
         Command::Export { output, db } => export(output, db).await,
         Command::Token(command) => token(command).await,
+        Command::DemoData {
+            profiles,
+            out,
+            seed,
+            quiet,
+        } => demo_data(profiles, &out, seed, quiet),
     }
+}
+
+fn demo_data(profiles: u64, out: &std::path::Path, seed: u64, quiet: bool) -> anyhow::Result<()> {
+    let bar = progress_bar(profiles, quiet, "people");
+    let started = std::time::Instant::now();
+    let result = demo::synthetic::write(out, profiles, seed, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    result?;
+    println!(
+        "Wrote {profiles} people, {} capacities and {} organizations to {} in {:.1} s.",
+        demo::synthetic::TAXONOMY_SIZE,
+        demo::synthetic::organizations().len(),
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A progress bar on standard error, hidden when asked or when nobody watches the terminal.
+fn progress_bar(total: u64, quiet: bool, unit: &str) -> indicatif::ProgressBar {
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(total)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {unit} · {{per_sec}} · {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 fn init_logging(format: LogFormat) {
@@ -89,17 +127,7 @@ async fn import(
             std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         lines += std::io::BufReader::new(f).lines().count() as u64;
     }
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(lines)
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} records · {per_sec} · {eta} left",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(lines, quiet, "records");
     let sources = files
         .iter()
         .map(|f| cxc::interchange::open_file(f))

@@ -3,17 +3,20 @@
 use std::collections::BTreeMap;
 
 use cxc_core::capacity::{join_codes, split_codes};
+use cxc_core::catalog::{self as valid, Text};
 use cxc_core::{CapacityEntry, Format, Method, Relation};
 use sqlx::Row;
 
+use super::profiles::KeyIds;
 use super::{Tx, now};
-use crate::directory::{Capacity, CapacityStatus, Directory, Organization};
+use crate::directory::{Capacity, CapacityStatus, Directory, Organization, slugify};
 use crate::error::AppError;
 
 /// Reads the whole taxonomy and every organization.
 pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError> {
     let rows = sqlx::query(
-        "SELECT c.id, c.key, c.slug, p.key, c.qid, c.status, m.key FROM capacities c \
+        "SELECT c.id, c.key, c.slug, p.key AS parent, c.qid, c.status, m.key AS merged_into \
+         FROM capacities c \
          LEFT JOIN capacities p ON p.id = c.parent_id LEFT JOIN capacities m ON m.id = c.merged_into \
          ORDER BY c.position, c.id",
     )
@@ -22,19 +25,19 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
     let mut capacities = Vec::with_capacity(rows.len());
     for r in rows {
         let status = match (
-            r.try_get::<String, _>(5)?.as_str(),
-            r.try_get::<Option<String>, _>(6)?,
+            r.try_get::<String, _>("status")?.as_str(),
+            r.try_get::<Option<String>, _>("merged_into")?,
         ) {
             ("merged", Some(target)) => CapacityStatus::Merged(target),
             ("retired", _) | ("merged", None) => CapacityStatus::Retired,
             _ => CapacityStatus::Active,
         };
         capacities.push(Capacity {
-            id: r.try_get(0)?,
-            key: r.try_get(1)?,
-            slug: r.try_get(2)?,
-            parent: r.try_get(3)?,
-            qid: r.try_get(4)?,
+            id: r.try_get("id")?,
+            key: r.try_get("key")?,
+            slug: r.try_get("slug")?,
+            parent: r.try_get("parent")?,
+            qid: r.try_get("qid")?,
             status,
             texts: BTreeMap::new(),
         });
@@ -48,10 +51,14 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
         .fetch_all(pool)
         .await?
     {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            capacities[i]
-                .texts
-                .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("capacity_id")?) {
+            capacities[i].texts.insert(
+                r.try_get("lang")?,
+                Text {
+                    label: r.try_get("label")?,
+                    description: r.try_get("description")?,
+                },
+            );
         }
     }
     // Parents must come before children for the tree: order by depth, keeping position order.
@@ -81,11 +88,11 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
         .await?
     {
         organizations.push(Organization {
-            id: r.try_get(0)?,
-            key: r.try_get(1)?,
-            kind: r.try_get(2)?,
-            website: r.try_get(3)?,
-            meta_page: r.try_get(4)?,
+            id: r.try_get("id")?,
+            key: r.try_get("key")?,
+            kind: r.try_get("kind")?,
+            website: r.try_get("website")?,
+            meta_page: r.try_get("meta_page")?,
             texts: BTreeMap::new(),
             countries: Vec::new(),
             offered: Vec::new(),
@@ -101,10 +108,14 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
         .fetch_all(pool)
         .await?
     {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            organizations[i]
-                .texts
-                .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("organization_id")?) {
+            organizations[i].texts.insert(
+                r.try_get("lang")?,
+                Text {
+                    label: r.try_get("name")?,
+                    description: r.try_get("description")?,
+                },
+            );
         }
     }
     for r in sqlx::query(
@@ -178,22 +189,24 @@ pub async fn log_change(tx: &mut Tx, entity: &str, key: &str) -> Result<(), AppE
     Ok(())
 }
 
-pub struct CapacityWrite<'a> {
-    pub key: &'a str,
-    pub slug: &'a str,
-    pub parent_id: Option<i64>,
-    pub qid: Option<&'a str>,
-    pub texts: &'a BTreeMap<String, (String, String)>,
-    /// Whether languages missing from `texts` lose their text (an import states them all).
-    pub replace_texts: bool,
-    pub content_hash: Option<&'a str>,
-}
-
-/// Creates or updates a capacity by key; texts given replace the stored ones for those
-/// languages. Returns the capacity's id.
-pub async fn upsert_capacity(tx: &mut Tx, c: CapacityWrite<'_>) -> Result<i64, AppError> {
+/// Writes a validated capacity by key, with all its texts. A new capacity gets a slug from its
+/// English label that no other capacity has; an existing one keeps its slug, so its address
+/// does not change. Returns the capacity's id.
+pub async fn save_capacity(
+    tx: &mut Tx,
+    c: &valid::Capacity,
+    ids: &dyn KeyIds,
+    content_hash: Option<&str>,
+) -> Result<i64, AppError> {
+    let parent_id = match &c.parent {
+        Some(p) => Some(
+            ids.capacity_id(p)
+                .ok_or(AppError::invalid("parent", "cxc-error-unknown-parent"))?,
+        ),
+        None => None,
+    };
     let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM capacities WHERE key = $1")
-        .bind(c.key)
+        .bind(&c.key)
         .fetch_optional(&mut **tx)
         .await?;
     let id = match existing {
@@ -201,9 +214,9 @@ pub async fn upsert_capacity(tx: &mut Tx, c: CapacityWrite<'_>) -> Result<i64, A
             sqlx::query(
                 "UPDATE capacities SET parent_id = $1, qid = $2, content_hash = $3, updated_at = $4 WHERE id = $5",
             )
-            .bind(c.parent_id)
-            .bind(c.qid)
-            .bind(c.content_hash)
+            .bind(parent_id)
+            .bind(&c.qid)
+            .bind(content_hash)
             .bind(now())
             .bind(id)
             .execute(&mut **tx)
@@ -211,6 +224,13 @@ pub async fn upsert_capacity(tx: &mut Tx, c: CapacityWrite<'_>) -> Result<i64, A
             id
         }
         None => {
+            let base = slugify(c.english_label());
+            let mut slug = base.clone();
+            let mut n = 2;
+            while slug_taken(tx, &slug).await? {
+                slug = format!("{base}-{n}");
+                n += 1;
+            }
             let position: i64 =
                 sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM capacities")
                     .fetch_one(&mut **tx)
@@ -219,33 +239,30 @@ pub async fn upsert_capacity(tx: &mut Tx, c: CapacityWrite<'_>) -> Result<i64, A
                 "INSERT INTO capacities (key, slug, parent_id, qid, position, content_hash, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
-            .bind(c.key)
-            .bind(c.slug)
-            .bind(c.parent_id)
-            .bind(c.qid)
+            .bind(&c.key)
+            .bind(&slug)
+            .bind(parent_id)
+            .bind(&c.qid)
             .bind(position)
-            .bind(c.content_hash)
+            .bind(content_hash)
             .bind(now())
             .fetch_one(&mut **tx)
             .await?
         }
     };
-    log_change(tx, "capacity", c.key).await?;
-    if c.replace_texts {
-        sqlx::query("DELETE FROM capacity_texts WHERE capacity_id = $1")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    for (lang, (label, description)) in c.texts {
+    log_change(tx, "capacity", &c.key).await?;
+    sqlx::query("DELETE FROM capacity_texts WHERE capacity_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (lang, text) in &c.texts {
         sqlx::query(
-            "INSERT INTO capacity_texts (capacity_id, lang, label, description) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (capacity_id, lang) DO UPDATE SET label = excluded.label, description = excluded.description",
+            "INSERT INTO capacity_texts (capacity_id, lang, label, description) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(lang)
-        .bind(label)
-        .bind(description)
+        .bind(&text.label)
+        .bind(&text.description)
         .execute(&mut **tx)
         .await?;
     }
@@ -306,35 +323,29 @@ pub(super) async fn key_hashes(
     Ok(rows.into_iter().collect())
 }
 
-pub struct OrganizationWrite<'a> {
-    pub key: &'a str,
-    pub kind: &'a str,
-    pub website: Option<&'a str>,
-    pub meta_page: Option<&'a str>,
-    /// Name and description per language; replaces all stored texts.
-    pub texts: &'a BTreeMap<String, (String, String)>,
-    pub countries: &'a [String],
-    /// Capacity ids with their details, per relation; replaces the stored ones.
-    pub capacities: &'a [(Relation, i64, CapacityEntry)],
-    pub content_hash: Option<&'a str>,
-}
-
-pub async fn upsert_organization(tx: &mut Tx, o: OrganizationWrite<'_>) -> Result<i64, AppError> {
+/// Writes a validated organization by key: its texts, countries and capacities replace the
+/// stored ones. Returns the organization's id.
+pub async fn save_organization(
+    tx: &mut Tx,
+    o: &valid::Organization,
+    ids: &dyn KeyIds,
+    content_hash: Option<&str>,
+) -> Result<i64, AppError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO organizations (key, kind, website, meta_page, content_hash, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, \
          website = excluded.website, meta_page = excluded.meta_page, content_hash = excluded.content_hash, \
          updated_at = excluded.updated_at RETURNING id",
     )
-    .bind(o.key)
-    .bind(o.kind)
-    .bind(o.website)
-    .bind(o.meta_page)
-    .bind(o.content_hash)
+    .bind(&o.key)
+    .bind(&o.kind)
+    .bind(&o.website)
+    .bind(&o.meta_page)
+    .bind(content_hash)
     .bind(now())
     .fetch_one(&mut **tx)
     .await?;
-    log_change(tx, "organization", o.key).await?;
+    log_change(tx, "organization", &o.key).await?;
     for table in [
         "organization_texts",
         "organization_countries",
@@ -345,18 +356,18 @@ pub async fn upsert_organization(tx: &mut Tx, o: OrganizationWrite<'_>) -> Resul
             .execute(&mut **tx)
             .await?;
     }
-    for (lang, (name, description)) in o.texts {
+    for (lang, text) in &o.texts {
         sqlx::query(
             "INSERT INTO organization_texts (organization_id, lang, name, description) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(lang)
-        .bind(name)
-        .bind(description)
+        .bind(&text.label)
+        .bind(&text.description)
         .execute(&mut **tx)
         .await?;
     }
-    for country in o.countries {
+    for country in &o.countries {
         sqlx::query(
             "INSERT INTO organization_countries (organization_id, country) VALUES ($1, $2)",
         )
@@ -365,7 +376,11 @@ pub async fn upsert_organization(tx: &mut Tx, o: OrganizationWrite<'_>) -> Resul
         .execute(&mut **tx)
         .await?;
     }
-    for (relation, capacity_id, entry) in o.capacities {
+    for (relation, entry) in o.capacities() {
+        let capacity_id = ids.capacity_id(&entry.capacity).ok_or(AppError::invalid(
+            relation.as_str(),
+            "cxc-error-unknown-capacity",
+        ))?;
         sqlx::query(
             "INSERT INTO organization_capacities (organization_id, capacity_id, relation, level, methods, formats) \
              VALUES ($1, $2, $3, $4, $5, $6)",

@@ -13,10 +13,12 @@ use axum::routing::{get, post};
 use super::capacities::{TreeNode, tree};
 use super::context::RequestContext;
 use super::page::{FieldErrors, Page, render};
-use crate::db::catalog::{self, CapacityWrite, Suggestion};
-use crate::directory::{CapacityStatus, Directory, slugify};
+use super::profiles::Live;
+use crate::db::catalog::{self, Suggestion};
+use crate::directory::{CapacityStatus, Directory};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
+use cxc_core::catalog::{CapacityDraft, Text};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -149,106 +151,75 @@ async fn admin_page(
     )
 }
 
-/// Texts per language from `label_xx` / `description_xx` fields; English is required.
-fn texts(
-    state: &AppState,
-    pairs: &[(String, String)],
-    errors: &mut Vec<FieldError>,
-) -> BTreeMap<String, (String, String)> {
-    let mut texts = BTreeMap::new();
-    for lang in state.i18n.ui_languages() {
-        let label = field(pairs, &format!("label_{}", lang.code));
-        let description = field(pairs, &format!("description_{}", lang.code));
-        if label.chars().count() > 100 || description.chars().count() > 500 {
-            errors.push(FieldError {
-                field: format!("label_{}", lang.code),
-                key: "cxc-error-too-long",
-            });
-        }
-        if !label.is_empty() {
-            texts.insert(lang.code.to_owned(), (label, description));
-        }
-    }
-    if !texts.contains_key("en") {
-        errors.push(FieldError {
-            field: "label_en".into(),
-            key: "cxc-error-english-label-required",
-        });
-    }
-    texts
+/// Texts per language from `label_xx` / `description_xx` fields.
+fn texts(state: &AppState, pairs: &[(String, String)]) -> BTreeMap<String, Text> {
+    state
+        .i18n
+        .ui_languages()
+        .iter()
+        .map(|lang| {
+            let text = Text {
+                label: field(pairs, &format!("label_{}", lang.code)),
+                description: field(pairs, &format!("description_{}", lang.code)),
+            };
+            (lang.code.to_owned(), text)
+        })
+        .filter(|(_, text)| !text.label.is_empty() || !text.description.is_empty())
+        .collect()
 }
 
-/// Adds a capacity, either from the admin form or from an accepted suggestion.
-async fn create_capacity(
+/// Validates a capacity draft against the live directory and writes it in one transaction.
+async fn save_capacity(
     state: &AppState,
-    key: &str,
-    parent: Option<&str>,
-    texts: &BTreeMap<String, (String, String)>,
-    qid: Option<&str>,
+    draft: CapacityDraft,
+    creating: bool,
 ) -> Result<(), Vec<FieldError>> {
     let directory = state.directory();
-    let fail = |field: &str, key: &'static str| {
-        vec![FieldError {
-            field: field.into(),
-            key,
-        }]
+    if creating && directory.capacity(draft.key.trim()).is_some() {
+        return Err(vec![FieldError {
+            field: "key".into(),
+            key: "cxc-error-key-taken",
+        }]);
+    }
+    let reference = Live {
+        state,
+        directory: &directory,
     };
-    if key.is_empty()
-        || key.len() > 64
-        || !key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err(fail("key", "cxc-error-invalid-key"));
-    }
-    if directory.capacity(key).is_some() {
-        return Err(fail("key", "cxc-error-key-taken"));
-    }
-    let mut shape = directory.taxonomy().clone();
-    if let Err(e) = shape.insert(key, parent) {
-        return Err(fail("parent", e.0));
-    }
-    if qid.is_some_and(|q| !cxc_core::capacity::is_qid(q)) {
-        return Err(fail("qid", "cxc-error-invalid-qid"));
-    }
-    let parent_id = parent.and_then(|p| directory.capacity(p)).map(|c| c.id);
-    let english = texts.get("en").map(|t| t.0.clone()).unwrap_or_default();
+    let capacity = draft.validate(&reference, directory.taxonomy())?;
     let write = async {
         let mut tx = state.db.begin_write().await?;
-        let base = slugify(&english);
-        let mut slug = base.clone();
-        let mut n = 2;
-        while catalog::slug_taken(&mut tx, &slug).await? {
-            slug = format!("{base}-{n}");
-            n += 1;
-        }
-        catalog::upsert_capacity(
-            &mut tx,
-            CapacityWrite {
-                key,
-                slug: &slug,
-                parent_id,
-                qid,
-                texts,
-                replace_texts: true,
-                content_hash: None,
-            },
-        )
-        .await?;
+        catalog::save_capacity(&mut tx, &capacity, &*directory, None).await?;
         tx.commit().await?;
         crate::read_model::sync(state).await?;
         Ok::<(), AppError>(())
     };
-    write.await.map_err(|e| {
-        tracing::error!(error = %e, "adding a capacity failed");
-        fail("key", "cxc-error-internal")
+    write.await.map_err(|e| match e {
+        AppError::Invalid(errors) => errors,
+        e => {
+            tracing::error!(error = %e, "saving a capacity failed");
+            vec![FieldError {
+                field: "key".into(),
+                key: "cxc-error-internal",
+            }]
+        }
     })
+}
+
+/// The form field a draft's error belongs to: `labels[fr]` is the field `label_fr`.
+fn form_field(field: &str) -> String {
+    match field
+        .strip_prefix("labels[")
+        .and_then(|f| f.strip_suffix(']'))
+    {
+        Some(lang) => format!("label_{lang}"),
+        None => field.to_owned(),
+    }
 }
 
 fn show_errors(page: &Page, errors: &[FieldError]) -> FieldErrors {
     let mut shown = FieldErrors::default();
     for e in errors {
-        shown.add(page, &e.field, e.key);
+        shown.add(page, &form_field(&e.field), e.key);
     }
     shown
 }
@@ -260,17 +231,16 @@ async fn add_capacity(
 ) -> Result<Response, AppError> {
     require_admin(&ctx)?;
     let pairs = pairs(&body)?;
-    let mut errors = Vec::new();
-    let texts = texts(&state, &pairs, &mut errors);
-    let key = field(&pairs, "key");
-    let parent = Some(field(&pairs, "parent")).filter(|p| !p.is_empty());
-    let qid = Some(field(&pairs, "qid")).filter(|q| !q.is_empty());
-    if errors.is_empty()
-        && let Err(more) =
-            create_capacity(&state, &key, parent.as_deref(), &texts, qid.as_deref()).await
-    {
-        errors = more;
-    }
+    let draft = CapacityDraft {
+        key: field(&pairs, "key"),
+        parent: Some(field(&pairs, "parent")),
+        texts: texts(&state, &pairs),
+        qid: Some(field(&pairs, "qid")),
+    };
+    let errors = save_capacity(&state, draft, true)
+        .await
+        .err()
+        .unwrap_or_default();
     if errors.is_empty() {
         return Ok(Redirect::to("/admin/capacities").into_response());
     }
@@ -320,7 +290,7 @@ async fn capacity_edit_view(
             .ui_languages()
             .iter()
             .map(|l| {
-                let (label, description) = c.texts.get(l.code).cloned().unwrap_or_default();
+                let Text { label, description } = c.texts.get(l.code).cloned().unwrap_or_default();
                 (l.code, l.autonym.clone(), label, description)
             })
             .collect(),
@@ -365,26 +335,13 @@ async fn capacity_edit_submit(
         .capacity(&key)
         .filter(|c| c.is_active())
         .ok_or(AppError::NotFound)?;
-    let mut errors = Vec::new();
-    let texts = texts(&state, &pairs, &mut errors);
-    let parent = Some(field(&pairs, "parent")).filter(|p| !p.is_empty());
-    if let Err(e) = directory.taxonomy().can_move(&key, parent.as_deref()) {
-        errors.push(FieldError {
-            field: "parent".into(),
-            key: e.0,
-        });
-    }
-    let qid = Some(field(&pairs, "qid")).filter(|q| !q.is_empty());
-    if qid
-        .as_deref()
-        .is_some_and(|q| !cxc_core::capacity::is_qid(q))
-    {
-        errors.push(FieldError {
-            field: "qid".into(),
-            key: "cxc-error-invalid-qid",
-        });
-    }
-    if !errors.is_empty() {
+    let draft = CapacityDraft {
+        key: key.clone(),
+        parent: Some(field(&pairs, "parent")),
+        texts: texts(&state, &pairs),
+        qid: Some(field(&pairs, "qid")),
+    };
+    if let Err(errors) = save_capacity(&state, draft, false).await {
         let page = Page::new(&state, &ctx, "cxc-admin-capacity-title");
         let shown = show_errors(&page, &errors);
         return Ok((
@@ -393,26 +350,6 @@ async fn capacity_edit_submit(
         )
             .into_response());
     }
-    let parent_id = parent
-        .as_deref()
-        .and_then(|p| directory.capacity(p))
-        .map(|p| p.id);
-    let mut tx = state.db.begin_write().await?;
-    catalog::upsert_capacity(
-        &mut tx,
-        CapacityWrite {
-            key: &key,
-            slug: &c.slug,
-            parent_id,
-            qid: qid.as_deref(),
-            texts: &texts,
-            replace_texts: true,
-            content_hash: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    crate::read_model::sync(&state).await?;
     Ok(Redirect::to(&format!("/capacities/{}", c.slug)).into_response())
 }
 
@@ -578,26 +515,32 @@ async fn accept_suggestion(
         .into_iter()
         .find(|s| s.id == id)
         .ok_or(AppError::NotFound)?;
-    let mut texts = BTreeMap::new();
-    let english = field(&pairs, "label_en");
-    texts.insert(
+    let mut texts = BTreeMap::from([(
         suggestion.lang.clone(),
-        (suggestion.label.clone(), suggestion.description.clone()),
-    );
+        Text {
+            label: suggestion.label.clone(),
+            description: suggestion.description.clone(),
+        },
+    )]);
+    let english = field(&pairs, "label_en");
     if !english.is_empty() {
-        texts.insert("en".to_owned(), (english, field(&pairs, "description_en")));
+        texts.insert(
+            "en".to_owned(),
+            Text {
+                label: english,
+                description: field(&pairs, "description_en"),
+            },
+        );
     }
-    if !texts.contains_key("en") {
-        return Err(AppError::invalid(
-            "label_en",
-            "cxc-error-english-label-required",
-        ));
-    }
-    let key = field(&pairs, "key");
-    let parent = Some(field(&pairs, "parent"))
-        .filter(|p| !p.is_empty())
-        .or(suggestion.parent.clone());
-    create_capacity(&state, &key, parent.as_deref(), &texts, None)
+    let draft = CapacityDraft {
+        key: field(&pairs, "key"),
+        parent: Some(field(&pairs, "parent"))
+            .filter(|p| !p.is_empty())
+            .or(suggestion.parent.clone()),
+        texts,
+        qid: None,
+    };
+    save_capacity(&state, draft, true)
         .await
         .map_err(AppError::Invalid)?;
     let mut tx = state.db.begin_write().await?;

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use cxc_core::Relation;
+use cxc_core::catalog::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -290,7 +291,7 @@ async fn skos_turtle(State(state): State<AppState>) -> Response {
             concept_uri(base, c),
             turtle_string(&c.key)
         );
-        for (lang, (label, description)) in &c.texts {
+        for (lang, Text { label, description }) in &c.texts {
             let _ = write!(
                 out,
                 " ;\n    skos:prefLabel {}@{lang}",
@@ -341,7 +342,7 @@ async fn skos_json_ld(State(state): State<AppState>) -> Response {
         "dcterms:license": {"@id": "https://creativecommons.org/publicdomain/zero/1.0/"},
     })];
     for c in directory.active_capacities() {
-        let texts = |pick: fn(&(String, String)) -> &String| -> Vec<serde_json::Value> {
+        let texts = |pick: fn(&Text) -> &String| -> Vec<serde_json::Value> {
             c.texts
                 .iter()
                 .filter(|(_, t)| !pick(t).is_empty())
@@ -353,8 +354,8 @@ async fn skos_json_ld(State(state): State<AppState>) -> Response {
             "@type": "skos:Concept",
             "skos:inScheme": {"@id": scheme},
             "skos:notation": c.key,
-            "skos:prefLabel": texts(|t| &t.0),
-            "skos:definition": texts(|t| &t.1),
+            "skos:prefLabel": texts(|t| &t.label),
+            "skos:definition": texts(|t| &t.description),
         });
         let obj = concept.as_object_mut().expect("object");
         match c.parent.as_deref().and_then(|p| directory.capacity(p)) {

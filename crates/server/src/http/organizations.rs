@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use cxc_core::catalog::{OrganizationDraft, Text};
 use cxc_core::{CapacityEntry, Relation};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,10 +19,10 @@ use utoipa_axum::routes;
 use super::context::RequestContext;
 use super::page::{FieldErrors, Page, render};
 use super::profiles::{
-    CapacityRow, Choices, capacity_rows, capacity_rows_from_pairs, choices, entries_from_rows,
+    CapacityRow, Choices, Live, capacity_rows, capacity_rows_from_pairs, choices, entries_from_rows,
 };
 use crate::db::accounts::{self, Account};
-use crate::db::catalog::{self, OrganizationWrite};
+use crate::db::catalog;
 use crate::directory::{Directory, ORGANIZATION_KINDS, Organization};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
@@ -83,7 +84,7 @@ async fn organization_doc(
         names: o
             .texts
             .iter()
-            .map(|(l, t)| (l.clone(), t.0.clone()))
+            .map(|(l, t)| (l.clone(), t.label.clone()))
             .collect(),
         description: o.description(lang).to_owned(),
         countries: o.countries.clone(),
@@ -329,12 +330,12 @@ async fn edit_page(
         name: o
             .texts
             .get(ctx.lang)
-            .map(|t| t.0.clone())
+            .map(|t| t.label.clone())
             .unwrap_or_else(|| o.name(ctx.lang).to_owned()),
         description: o
             .texts
             .get(ctx.lang)
-            .map(|t| t.1.clone())
+            .map(|t| t.description.clone())
             .unwrap_or_default(),
         website: o.website.clone().unwrap_or_default(),
         meta_page: o.meta_page.clone().unwrap_or_default(),
@@ -452,58 +453,46 @@ async fn save(
         capacities: capacity_rows_from_pairs(&pairs, &directory, ctx.lang),
     };
     let (known, offered, wanted, mut errors) = entries_from_rows(&form.capacities);
-    let mut fail = |field: &str, key: &'static str| {
+    if existing.is_none() && directory.organization(&form.key).is_some() {
         errors.push(FieldError {
-            field: field.into(),
-            key,
-        })
+            field: "key".into(),
+            key: "cxc-error-key-taken",
+        });
+    }
+    // The form edits the texts of the page's language; other languages stay as they are.
+    let mut texts = existing
+        .as_ref()
+        .map(|o| o.texts.clone())
+        .unwrap_or_default();
+    texts.insert(
+        ctx.lang.to_owned(),
+        Text {
+            label: form.name.clone(),
+            description: form.description.clone(),
+        },
+    );
+    let draft = OrganizationDraft {
+        key: form.key.clone(),
+        kind: form.kind.clone(),
+        texts,
+        website: Some(form.website.clone()),
+        meta_page: Some(form.meta_page.clone()),
+        countries: form.countries.clone(),
+        known,
+        offered,
+        wanted,
     };
-    let key_ok = !form.key.is_empty()
-        && form.key.len() <= 64
-        && form
-            .key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !key_ok {
-        fail("key", "cxc-error-invalid-key");
-    } else if existing.is_none() && directory.organization(&form.key).is_some() {
-        fail("key", "cxc-error-key-taken");
-    }
-    if !ORGANIZATION_KINDS.contains(&form.kind.as_str()) {
-        fail("kind", "cxc-error-invalid-kind");
-    }
-    if form.name.is_empty() {
-        fail("name", "cxc-error-name-required");
-    } else if form.name.chars().count() > 200 {
-        fail("name", "cxc-error-too-long");
-    }
-    if form.description.chars().count() > 2000 {
-        fail("description", "cxc-error-too-long");
-    }
-    for (field, url) in [("website", &form.website), ("meta_page", &form.meta_page)] {
-        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
-            fail(field, "cxc-error-invalid-url");
+    let reference = Live {
+        state,
+        directory: &directory,
+    };
+    let organization = match draft.validate(&reference) {
+        Ok(o) => Some(o),
+        Err(more) => {
+            errors.extend(more);
+            None
         }
-    }
-    if form
-        .countries
-        .iter()
-        .any(|c| state.reference.country(c).is_none())
-    {
-        fail("countries", "cxc-error-unknown-country");
-    }
-    for (name, list) in [
-        ("known", &known),
-        ("offered", &offered),
-        ("wanted", &wanted),
-    ] {
-        if list
-            .iter()
-            .any(|e| !directory.taxonomy().contains(&e.capacity))
-        {
-            fail(name, "cxc-error-unknown-capacity");
-        }
-    }
+    };
     let mut managers: Vec<Account> = Vec::new();
     if is_admin {
         for name in form
@@ -521,7 +510,7 @@ async fn save(
             }
         }
     }
-    if !errors.is_empty() {
+    let Some(organization) = organization.filter(|_| errors.is_empty()) else {
         let page = Page::new(
             state,
             ctx,
@@ -533,7 +522,12 @@ async fn save(
         );
         let mut shown = FieldErrors::default();
         for e in &errors {
-            shown.add(&page, e.field.split('[').next().unwrap_or(&e.field), e.key);
+            // The form has one name field, for the page's language.
+            let field = match e.field.split('[').next().unwrap_or(&e.field) {
+                "names" => "name",
+                field => field,
+            };
+            shown.add(&page, field, e.key);
         }
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -548,45 +542,9 @@ async fn save(
             })?,
         )
             .into_response());
-    }
-    // The form edits the texts of the page's language; other languages stay as they are.
-    let mut texts = existing
-        .as_ref()
-        .map(|o| o.texts.clone())
-        .unwrap_or_default();
-    texts.insert(
-        ctx.lang.to_owned(),
-        (form.name.clone(), form.description.clone()),
-    );
-    let mut capacities = Vec::new();
-    for (relation, list) in [
-        (Relation::Known, known),
-        (Relation::Offered, offered),
-        (Relation::Wanted, wanted),
-    ] {
-        for e in list {
-            if let Some(c) = directory.capacity(&e.capacity) {
-                capacities.push((relation, c.id, e));
-            }
-        }
-    }
-    let optional = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
-    let (website, meta_page) = (optional(&form.website), optional(&form.meta_page));
+    };
     let mut tx = state.db.begin_write().await?;
-    let id = catalog::upsert_organization(
-        &mut tx,
-        OrganizationWrite {
-            key: &form.key,
-            kind: &form.kind,
-            website: website.as_deref(),
-            meta_page: meta_page.as_deref(),
-            texts: &texts,
-            countries: &form.countries,
-            capacities: &capacities,
-            content_hash: None,
-        },
-    )
-    .await?;
+    let id = catalog::save_organization(&mut tx, &organization, &*directory, None).await?;
     if is_admin {
         catalog::set_managers(
             &mut tx,
@@ -597,5 +555,5 @@ async fn save(
     }
     tx.commit().await?;
     crate::read_model::sync(state).await?;
-    Ok(Redirect::to(&format!("/organizations/{}", form.key)).into_response())
+    Ok(Redirect::to(&format!("/organizations/{}", organization.key)).into_response())
 }

@@ -451,10 +451,7 @@ async fn save_profile(
         Ok(p) if errors.is_empty() => p,
         Ok(_) => return Err(AppError::Invalid(errors)),
         Err(more) => {
-            errors.extend(more.into_iter().map(|e| FieldError {
-                field: e.field,
-                key: e.key,
-            }));
+            errors.extend(more);
             return Err(AppError::Invalid(errors));
         }
     };

@@ -378,3 +378,54 @@ async fn organizations_are_edited_by_their_managers_only() {
         .unwrap();
     assert!(page.contains("Wikimedia Test Kenya"));
 }
+
+#[tokio::test]
+async fn the_organization_form_refuses_what_the_import_refuses() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("Curator", true).await;
+    for (field, value, message) in [
+        (
+            "website",
+            "javascript:alert(1)",
+            "The address must start with https:// or http://.",
+        ),
+        (
+            "meta_page",
+            "https://en.wikipedia.org/wiki/Wikimedia_Test",
+            "The address must be a page on meta.wikimedia.org.",
+        ),
+        ("key", "wm test", "Use Latin letters, digits, hyphens"),
+    ] {
+        let mut fields = vec![
+            ("key", "wm-test"),
+            ("name", "Wikimedia Test"),
+            ("kind", "chapter"),
+        ];
+        fields.retain(|(name, _)| *name != field);
+        fields.push((field, value));
+        let refused = app.post_as(&admin, "/organizations/new", &fields).await;
+        assert_eq!(refused.status(), 422, "{field}");
+        let html = refused.text().await.unwrap();
+        assert!(html.contains(message), "{field}: {message}");
+        assert!(!html.contains("href=\"javascript:"), "{field}");
+    }
+    let missing = app.get("/api/v1/organizations/wm-test").await;
+    assert_eq!(missing.status(), 404, "nothing was saved");
+    let saved = app
+        .post_as(
+            &admin,
+            "/organizations/new",
+            &[
+                ("key", "WM_Test"),
+                ("name", "Wikimedia Test"),
+                ("kind", "chapter"),
+                ("website", "https://test.wikimedia.org/"),
+                (
+                    "meta_page",
+                    "https://meta.wikimedia.org/wiki/Wikimedia_Test",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+}

@@ -219,6 +219,19 @@ async fn serve_prints_the_url_and_stops_cleanly_on_sigterm() {
         home.contains("people have joined"),
         "the demo community is there"
     );
+    let map = reqwest::get(format!("http://{listen}/map"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let coloured: usize = (1..=5)
+        .map(|bin| map.matches(&format!("<path class=\"b{bin}\"")).count())
+        .sum();
+    assert!(
+        coloured >= 40,
+        "the generated crowd colours the map: {coloured} countries"
+    );
     let pid = child.id().unwrap().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
@@ -229,4 +242,68 @@ async fn serve_prints_the_url_and_stops_cleanly_on_sigterm() {
     assert!(out.status.success(), "exit status {:?}", out.status);
     let printed = stdout(&out);
     assert!(printed.contains(&format!("http://{listen}/")), "{printed}");
+}
+
+#[test]
+fn demo_data_is_deterministic_and_a_smaller_community_is_a_prefix_of_a_larger() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = |name: &str, profiles: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let run = cxc(
+            &[
+                "demo-data",
+                "--profiles",
+                profiles,
+                "--out",
+                out.to_str().unwrap(),
+                "--seed",
+                seed,
+            ],
+            "unused.sqlite3",
+            None,
+        );
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(stdout(&run).contains(&format!("Wrote {profiles} people")));
+        let read = |file: &str| std::fs::read_to_string(out.join(file)).unwrap();
+        (
+            read("taxonomy.jsonl"),
+            read("organizations.jsonl"),
+            read("profiles.jsonl"),
+        )
+    };
+    let large = generate("large", "300", "7");
+    let again = generate("again", "300", "7");
+    let small = generate("small", "120", "7");
+    let other = generate("other", "300", "8");
+    assert_eq!(large, again, "the same seed gives the same files");
+    assert_eq!(small.0, large.0);
+    assert_eq!(small.1, large.1);
+    assert_eq!(small.2.lines().count(), 120);
+    assert!(
+        large.2.starts_with(&small.2),
+        "a prefix of the larger community"
+    );
+    assert_ne!(large.2, other.2, "another seed, other people");
+
+    let people: Vec<serde_json::Value> = large
+        .2
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let share = |pred: &dyn Fn(&serde_json::Value) -> bool| {
+        people.iter().filter(|p| pred(p)).count() as f64 / people.len() as f64
+    };
+    let public = share(&|p| p["visibility"] == "public");
+    assert!((0.85..0.98).contains(&public), "mostly public: {public}");
+    let non_ascii = share(&|p| !p["display_name"].as_str().unwrap().is_ascii());
+    assert!(non_ascii > 0.1, "names in many scripts: {non_ascii}");
+    let countries: std::collections::BTreeSet<&str> = people
+        .iter()
+        .filter_map(|p| p["country"].as_str())
+        .collect();
+    assert!(countries.len() > 30, "{} countries", countries.len());
 }

@@ -300,26 +300,20 @@ pub fn engine() -> &'static str {
     }
 }
 
-/// The shared generator's community with 1,000 profiles, made once per test run.
+/// The project's synthetic community (`cxc demo-data`, seed 42) with 1,000 profiles, made once
+/// per test run.
 pub fn dataset() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let generator =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/dataset/gen.py");
-        let status = std::process::Command::new("python3")
-            .arg(&generator)
-            .args(["--out", dir.path().to_str().unwrap(), "--sizes", "1000"])
-            .status()
-            .expect("python3 runs the dataset generator");
-        assert!(status.success(), "gen.py failed");
+        cxc::demo::synthetic::write(dir.path(), 1000, 42, &|_| {}).expect("synthetic community");
         dir
     })
     .path()
 }
 
 pub fn files() -> Vec<PathBuf> {
-    ["taxonomy.jsonl", "organizations.jsonl", "profiles-1k.jsonl"]
+    cxc::demo::synthetic::FILES
         .iter()
         .map(|f| dataset().join(f))
         .collect()

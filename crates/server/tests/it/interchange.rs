@@ -75,7 +75,7 @@ async fn the_shared_dataset_imports_and_matches_its_source() {
             .cloned()
             .collect::<Vec<_>>()
     };
-    let source_profiles = lines(&dataset().join("profiles-1k.jsonl"));
+    let source_profiles = lines(&dataset().join("profiles.jsonl"));
     let profiles: BTreeMap<String, Value> = by_type("profile")
         .into_iter()
         .map(|p| (p["username"].as_str().unwrap().to_owned(), p))
@@ -154,7 +154,7 @@ async fn importing_twice_changes_nothing_and_a_changed_record_updates() {
 
     let dir = tempfile::tempdir().unwrap();
     let changed = dir.path().join("changed.jsonl");
-    let mut profile = lines(&dataset().join("profiles-1k.jsonl")).remove(0);
+    let mut profile = lines(&dataset().join("profiles.jsonl")).remove(0);
     profile["display_name"] = Value::from("Renamed Person");
     std::fs::write(&changed, format!("{profile}\n")).unwrap();
     let report = import(&database, &[changed]).await.unwrap();
@@ -206,6 +206,30 @@ async fn a_bad_line_names_file_and_line_and_leaves_the_database_as_it_was() {
         (
             r#"{"type":"organization","key":"O","kind":"club","names":{"en":"O"}}"#,
             "kind",
+        ),
+        (
+            r#"{"type":"organization","key":"O","kind":"hub","names":{"en":"O"},"website":"javascript:alert(1)"}"#,
+            "website: The address must start with https:// or http://.",
+        ),
+        (
+            r#"{"type":"organization","key":"O","kind":"hub","names":{"en":"O"},"meta_page":"https://evil.example/wiki/O"}"#,
+            "meta_page: The address must be a page on meta.wikimedia.org.",
+        ),
+        (
+            r#"{"type":"organization","key":"O G","kind":"hub","names":{"en":"O"}}"#,
+            "key: Use Latin letters",
+        ),
+        (
+            r#"{"type":"capacity","key":"Spaced Key","parent":null,"labels":{"en":"X"}}"#,
+            "key: Use lowercase letters",
+        ),
+        (
+            r#"{"type":"capacity","key":"deep","parent":"cap-150","labels":{"en":"X"}}"#,
+            "parent",
+        ),
+        (
+            r#"{"type":"capacity","key":"x","parent":null,"labels":{"fr":"X"}}"#,
+            "labels[en]",
         ),
     ];
     for (bad, expected) in cases {

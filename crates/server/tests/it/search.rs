@@ -24,7 +24,7 @@ impl Truth {
                 .collect()
         };
         let reference = cxc::reference::Reference::load().unwrap();
-        let profiles = read("profiles-1k.jsonl");
+        let profiles = read("profiles.jsonl");
         let regions = profiles
             .iter()
             .filter_map(|p| p["country"].as_str())

@@ -23,7 +23,7 @@ impl Data {
                 .collect()
         };
         let reference = cxc::reference::Reference::load().unwrap();
-        let people: Vec<Value> = read("profiles-1k.jsonl")
+        let people: Vec<Value> = read("profiles.jsonl")
             .into_iter()
             .filter(|p| p["visibility"] == "public")
             .collect();
