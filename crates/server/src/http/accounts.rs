@@ -34,11 +34,21 @@ pub fn router() -> Router<AppState> {
         .route("/language", get(choose_language))
 }
 
-/// Only paths on this site: an open redirect would let a phishing link borrow cxc's name.
-fn safe_return(target: Option<&str>) -> String {
+/// Where to go back to after signing in or choosing a language: only a path on this site, as
+/// the browser will read it. An open redirect would let a phishing link borrow cxc's name, and
+/// browsers drop tabs and newlines anywhere in a URL and read `\\` as `/`, so `/\t/evil.example`
+/// would become `//evil.example`; any control character or backslash sends people home instead.
+/// What is left is percent-encoded where a `Location` header could not carry it as it is.
+pub fn safe_return(target: Option<&str>) -> String {
+    const OUTSIDE_A_HEADER: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
+    let on_site = |t: &str| {
+        t.starts_with('/')
+            && !t.starts_with("//")
+            && !t.chars().any(|c| c.is_control() || c == '\\')
+    };
     match target {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") => {
-            t.to_owned()
+        Some(t) if on_site(t) => {
+            percent_encoding::utf8_percent_encode(t, OUTSIDE_A_HEADER).to_string()
         }
         _ => "/".to_owned(),
     }
@@ -463,9 +473,27 @@ mod tests {
     #[test]
     fn returns_stay_on_this_site() {
         assert_eq!(safe_return(Some("/about?x=1")), "/about?x=1");
-        assert_eq!(safe_return(Some("//evil.example")), "/");
-        assert_eq!(safe_return(Some("/\\evil.example")), "/");
-        assert_eq!(safe_return(Some("https://evil.example")), "/");
+        assert_eq!(
+            safe_return(Some("/people?q=José Ana")),
+            "/people?q=Jos%C3%A9%20Ana"
+        );
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/a\0",
+            "/a\u{7f}",
+            "/a\u{85}",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_return(Some(evil)), "/", "{evil:?}");
+        }
         assert_eq!(safe_return(None), "/");
     }
 }
