@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::catalog;
@@ -31,6 +32,8 @@ pub struct Inner {
     pub assets: Assets,
     pub metrics: PrometheusHandle,
     pub oauth: Option<WikimediaOAuth>,
+    /// What time it is; tests move it.
+    pub clock: Clock,
     pub reference: Reference,
     directory: RwLock<(Arc<Directory>, DirectoryVersion)>,
     read_model: RwLock<ReadModel>,
@@ -80,6 +83,7 @@ impl AppState {
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),
             oauth,
+            clock: Clock::default(),
             config,
         })))
     }

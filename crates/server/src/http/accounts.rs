@@ -2,14 +2,18 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use cxc_core::{Password, Username};
 use serde::Deserialize;
 
-use super::context::{LANGUAGE_COOKIE, RequestContext, SESSION_COOKIE, set_cookie};
+use subtle::ConstantTimeEq;
+
+use super::context::{
+    LANGUAGE_COOKIE, OAUTH_COOKIE, RequestContext, SESSION_COOKIE, cookie, set_cookie,
+};
 use super::page::{FieldErrors, Page, render};
 use crate::auth::{hash_password, random_secret, secret_hash, verify_password};
 use crate::db::accounts::{self, Account, NewAccount};
@@ -333,6 +337,47 @@ async fn change_password(
     }
 }
 
+/// A Wikimedia sign-in in progress, kept in a short-lived HttpOnly cookie of the browser that
+/// started it: the callback is accepted only from that browser, so a link to an attacker's
+/// callback cannot sign a victim into the attacker's account (login CSRF), and starting a
+/// sign-in writes nothing to the database.
+struct PendingSignIn {
+    started_at: i64,
+    state: String,
+    pkce_verifier: String,
+    return_to: String,
+}
+
+impl PendingSignIn {
+    fn cookie_value(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.started_at,
+            self.state,
+            self.pkce_verifier,
+            super::page::url_component(&self.return_to)
+        )
+    }
+
+    /// The sign-in this browser started, if its cookie is well formed.
+    fn from_cookie(value: &str) -> Option<PendingSignIn> {
+        let mut parts = value.splitn(4, '|');
+        let started_at = parts.next()?.parse().ok()?;
+        let state = parts.next()?.to_owned();
+        let pkce_verifier = parts.next()?.to_owned();
+        let return_to = percent_encoding::percent_decode_str(parts.next()?)
+            .decode_utf8()
+            .ok()?;
+        Some(PendingSignIn {
+            started_at,
+            state,
+            pkce_verifier,
+            // The cookie comes back from the browser: its target is checked again.
+            return_to: safe_return(Some(&return_to)),
+        })
+    }
+}
+
 async fn wikimedia_start(
     State(state): State<AppState>,
     Query(q): Query<ReturnQuery>,
@@ -342,15 +387,23 @@ async fn wikimedia_start(
         .as_ref()
         .ok_or(AppError::Forbidden("cxc-error-oauth-not-configured"))?;
     let authorization = oauth.authorize()?;
-    accounts::save_oauth_login(
-        &state.db,
-        &authorization.state,
-        &authorization.pkce_verifier,
-        &safe_return(q.return_to.as_deref()),
-        now() + OAUTH_LOGIN_SECONDS,
+    let pending = PendingSignIn {
+        started_at: state.clock.unix(),
+        state: authorization.state,
+        pkce_verifier: authorization.pkce_verifier,
+        return_to: safe_return(q.return_to.as_deref()),
+    };
+    let cookie = set_cookie(
+        OAUTH_COOKIE,
+        &pending.cookie_value(),
+        Some(OAUTH_LOGIN_SECONDS),
+        state.config.secure_cookies(),
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&authorization.url),
     )
-    .await?;
-    Ok(Redirect::to(&authorization.url).into_response())
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -359,21 +412,38 @@ struct CallbackQuery {
     state: Option<String>,
 }
 
+/// The end of a Wikimedia sign-in: whatever the outcome, the pending sign-in is used up.
 async fn wikimedia_callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
+) -> Response {
+    let used_up = set_cookie(OAUTH_COOKIE, "", Some(0), state.config.secure_cookies());
+    let pending = cookie(&headers, OAUTH_COOKIE).and_then(PendingSignIn::from_cookie);
+    let outcome = finish_wikimedia_sign_in(&state, pending, q).await;
+    // Appended: a successful sign-in sets its session cookie too.
+    (AppendHeaders([(header::SET_COOKIE, used_up)]), outcome).into_response()
+}
+
+async fn finish_wikimedia_sign_in(
+    state: &AppState,
+    pending: Option<PendingSignIn>,
+    q: CallbackQuery,
 ) -> Result<Response, AppError> {
     let oauth = state
         .oauth
         .as_ref()
         .ok_or(AppError::Forbidden("cxc-error-oauth-not-configured"))?;
-    let pending = match q.state.as_deref() {
-        Some(s) => accounts::take_oauth_login(&state.db, s).await?,
-        None => None,
-    };
-    let Some((verifier, return_to)) = pending else {
-        return Err(AppError::Forbidden("cxc-error-oauth-state"));
-    };
+    let pending = pending
+        .filter(|p| {
+            let same_state = q
+                .state
+                .as_deref()
+                .is_some_and(|s| bool::from(s.as_bytes().ct_eq(p.state.as_bytes())));
+            same_state && state.clock.unix() < p.started_at + OAUTH_LOGIN_SECONDS
+        })
+        .ok_or(AppError::Forbidden("cxc-error-oauth-state"))?;
+    let (verifier, return_to) = (pending.pkce_verifier, pending.return_to);
     // The person declined, or the provider failed: no code comes back.
     let code = q
         .code
@@ -384,8 +454,8 @@ async fn wikimedia_callback(
     }
     let username = Username::parse(&identity.username)
         .map_err(|_| AppError::Forbidden("cxc-error-oauth-failed"))?;
-    let account = wikimedia_account(&state, &identity.sub, &username).await?;
-    signed_in(&state, &account, &return_to).await
+    let account = wikimedia_account(state, &identity.sub, &username).await?;
+    signed_in(state, &account, &return_to).await
 }
 
 /// The account of a Wikimedia identity: found by its `sub` (following a rename), or an

@@ -20,6 +20,8 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "cxc_session";
 pub const LANGUAGE_COOKIE: &str = "cxc_lang";
 pub const CSRF_COOKIE: &str = "cxc_csrf";
+/// A Wikimedia sign-in in progress.
+pub const OAUTH_COOKIE: &str = "cxc_oauth";
 pub const CSRF_FIELD: &str = "csrf_token";
 /// Forms are small; a larger body on a form route is refused before it is read.
 const FORM_BODY_LIMIT: usize = 1 << 20;
