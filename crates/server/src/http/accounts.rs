@@ -144,12 +144,9 @@ async fn login(
         )
             .into_response())
     };
-    if !state
-        .login_limits
-        .attempt(&Username::key_of(&form.username), ctx.client_ip)
-    {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "cxc-error-rate-limited");
-    }
+    state
+        .limits
+        .sign_in(&Username::key_of(&form.username), ctx.client_ip)?;
     let account = accounts::by_username(&state.db, &form.username).await?;
     let hash = match &account {
         Some(a) => accounts::password_hash(&state.db, a.id).await?,
@@ -223,6 +220,8 @@ async fn signup(
         errors.add(&page, "password_confirm", "cxc-error-password-mismatch");
     }
     if let (Some(username), Some(password), true) = (&username, password, errors.is_empty()) {
+        // Counted once the form is right, so that typing mistakes cost nothing.
+        state.limits.sign_up(ctx.client_ip)?;
         let hash = hash_password(password.expose().to_owned()).await?;
         let created = accounts::create(
             &state.db,
@@ -301,12 +300,9 @@ async fn change_password(
     let page = Page::new(&state, &ctx, "cxc-account-title");
     let mut errors = FieldErrors::default();
     if account.has_password {
-        if !state
-            .login_limits
-            .attempt(&Username::key_of(&account.username), ctx.client_ip)
-        {
-            return Err(AppError::RateLimited);
-        }
+        state
+            .limits
+            .sign_in(&Username::key_of(&account.username), ctx.client_ip)?;
         let hash = accounts::password_hash(&state.db, account.id).await?;
         if !verify_password(form.current_password.clone(), hash).await? {
             errors.add(&page, "current_password", "cxc-error-password-wrong");

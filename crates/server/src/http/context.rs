@@ -37,6 +37,8 @@ pub struct RequestContext {
     /// Path and query, for coming back after choosing a language or signing in.
     pub path: String,
     pub is_api: bool,
+    /// Whether errors go out as problem documents rather than pages.
+    pub problem: bool,
 }
 
 impl RequestContext {
@@ -89,6 +91,16 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Problem documents for the API, and elsewhere for clients that ask for JSON but not HTML
+/// (browsers always name HTML).
+fn wants_problem(is_api: bool, headers: &HeaderMap) -> bool {
+    is_api
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("json") && !accept.contains("text/html"))
+}
+
 fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -112,10 +124,16 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .clone()
         .or_else(|| new_csrf.clone())
         .unwrap_or_default();
-    let client_ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    let forwarded_for: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let client_ip = state.config.client_address(peer, &forwarded_for);
     let path = req
         .uri()
         .path_and_query()
@@ -129,6 +147,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         client_ip,
         path,
         is_api,
+        problem: wants_problem(is_api, headers),
     };
     let response = match authenticate_and_check(&state, &mut ctx, existing_csrf, req).await {
         Ok(mut req) => {
@@ -221,7 +240,7 @@ fn finish(
     mut response: Response,
 ) -> Response {
     if let Some(report) = response.extensions_mut().remove::<ErrorReport>() {
-        let mut rendered = if ctx.is_api {
+        let mut rendered = if ctx.problem {
             super::api::problem(state, ctx.lang, &report)
         } else {
             super::page::error_page(state, ctx, &report)

@@ -180,7 +180,7 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         if !ticks.is_multiple_of(2000) {
             continue;
         }
-        state.login_limits.forget_recovered();
+        state.limits.forget_recovered();
         state.exposure.decay();
         if let Err(e) = crate::db::accounts::delete_expired(&state.db).await {
             tracing::warn!(error = %e, "could not remove expired sessions");

@@ -213,3 +213,168 @@ async fn starting_a_wikimedia_sign_in_writes_nothing() {
         .await;
     assert!(table.is_err(), "the sign-ins-in-progress table is gone");
 }
+
+/// A browser behind a proxy that reports its address as `address`.
+struct Behind {
+    client: reqwest::Client,
+    address: &'static str,
+}
+
+impl Behind {
+    fn new(address: &'static str) -> Behind {
+        Behind {
+            client: browser(),
+            address,
+        }
+    }
+
+    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let html = self
+            .client
+            .get(app.url(path))
+            .header("x-forwarded-for", self.address)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = hidden_value(&html, "csrf_token").unwrap();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(app.url(path))
+            .header("x-forwarded-for", self.address)
+            .header("accept", "application/problem+json, application/json")
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sign_in(&self, app: &TestApp, username: &str, password: &str) -> u16 {
+        let fields = [("username", username), ("password", password)];
+        self.post(app, "/login", &fields).await.status().as_u16()
+    }
+}
+
+async fn create_account(app: &TestApp, name: &str) {
+    let hash = cxc::auth::hash_password(PASSWORD.to_owned()).await.unwrap();
+    let username = cxc_core::Username::parse(name).unwrap();
+    let new = cxc::db::accounts::NewAccount {
+        username: &username,
+        password_hash: Some(&hash),
+        is_admin: false,
+        wikimedia_sub: None,
+    };
+    cxc::db::accounts::create(&app.state.db, new).await.unwrap();
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    assert_eq!(response.status(), 429);
+    let wait = response.headers()["retry-after"].to_str().unwrap();
+    wait.parse().expect("Retry-After in seconds")
+}
+
+#[tokio::test]
+async fn guessing_passwords_locks_out_neither_the_owner_nor_the_neighbours() {
+    let app =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    for name in ["Owner", "Colleague", "Second", "Third", "Fourth"] {
+        create_account(&app, name).await;
+    }
+    let attacker = Behind::new("203.0.113.66");
+    for name in ["Owner", "Second", "Third", "Fourth"] {
+        for _ in 0..cxc::state::Limits::SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE {
+            assert_eq!(attacker.sign_in(&app, name, "wrong guess!!").await, 401);
+        }
+    }
+    let refused = attacker
+        .post(
+            &app,
+            "/login",
+            &[("username", "Owner"), ("password", PASSWORD)],
+        )
+        .await;
+    let wait = retry_after(&refused);
+
+    // The owner, elsewhere, and a colleague behind the attacker's address still sign in.
+    assert_eq!(
+        Behind::new("198.51.100.7")
+            .sign_in(&app, "Owner", PASSWORD)
+            .await,
+        303
+    );
+    assert_eq!(
+        Behind::new("203.0.113.66")
+            .sign_in(&app, "Colleague", PASSWORD)
+            .await,
+        303
+    );
+
+    // The attacker may try again once the wait is over, not before.
+    assert_eq!(attacker.sign_in(&app, "Owner", "wrong guess!!").await, 429);
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(wait));
+    assert_eq!(attacker.sign_in(&app, "Owner", "wrong guess!!").await, 401);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let app = TestApp::spawn().await;
+    create_account(&app, "Owner").await;
+    for _ in 0..cxc::state::Limits::SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE {
+        assert_eq!(
+            Behind::new("203.0.113.66")
+                .sign_in(&app, "Owner", "nope nope")
+                .await,
+            401
+        );
+    }
+    // Without a trusted proxy, anyone could claim any address: the header is not believed.
+    let status = Behind::new("198.51.100.7")
+        .sign_in(&app, "Owner", PASSWORD)
+        .await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let app =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let sign_up = |from: &'static str, name: String| {
+        let app = &app;
+        async move {
+            let fields = [
+                ("username", name.as_str()),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ];
+            Behind::new(from).post(app, "/signup", &fields).await
+        }
+    };
+    for i in 0..cxc::state::Limits::SIGN_UPS_PER_ADDRESS_PER_HOUR {
+        let response = sign_up("192.0.2.10", format!("Newcomer {i}")).await;
+        assert_eq!(response.status(), 303, "sign-up {i}");
+    }
+    let refused = sign_up("192.0.2.10", "One Too Many".into()).await;
+    let wait = retry_after(&refused);
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    assert_eq!(
+        sign_up("192.0.2.11", "Elsewhere".into()).await.status(),
+        303
+    );
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(wait));
+    assert_eq!(
+        sign_up("192.0.2.10", "One Too Many".into()).await.status(),
+        303
+    );
+}
