@@ -16,6 +16,9 @@ pub struct Config {
     pub demo: bool,
     pub signup: bool,
     pub request_timeout: Duration,
+    /// How long a client may take to send its request headers, and how long an idle
+    /// connection is kept open.
+    pub header_read_timeout: Duration,
     /// Reverse proxies whose `X-Forwarded-For` says who the client is (for rate limits).
     pub trusted_proxies: Vec<IpNet>,
     /// Serve `/metrics` on this address instead of the main listener.
@@ -53,6 +56,7 @@ impl Config {
             demo: false,
             signup: true,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             trusted_proxies: Vec::new(),
             metrics_listen: None,
             oauth: None,

@@ -378,3 +378,55 @@ async fn sign_ups_are_limited_per_address() {
         303
     );
 }
+
+/// Reads until the server closes the connection; fails if it is still open after `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the connection is still open after {within:?}"
+    );
+    received
+}
+
+#[tokio::test]
+async fn slow_and_idle_connections_are_let_go() {
+    use tokio::io::AsyncWriteExt;
+    let timeout = std::time::Duration::from_millis(300);
+    let app = TestApp::spawn_with(|c| c.header_read_timeout = timeout).await;
+    let bound = std::time::Duration::from_secs(10);
+
+    // Headers that never end.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: cxc\r\nX-Slow: ")
+        .await
+        .unwrap();
+    closed_within(&mut slow, bound).await;
+
+    // A connection that says nothing at all.
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    closed_within(&mut silent, bound).await;
+
+    // A finished request is answered; the idle connection kept alive after it is then closed.
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: cxc\r\n\r\n")
+        .await
+        .unwrap();
+    let received = closed_within(&mut idle, bound).await;
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+}
