@@ -430,3 +430,91 @@ async fn slow_and_idle_connections_are_let_go() {
         String::from_utf8_lossy(&received)
     );
 }
+
+async fn assert_control_characters_refused(app: &TestApp, response: reqwest::Response, what: &str) {
+    let status = response.status().as_u16();
+    assert!(status == 400 || status == 422, "{what}: {status}");
+    let body = response.text().await.unwrap();
+    let message = app
+        .state
+        .i18n
+        .text("en", "cxc-error-control-characters", &[]);
+    assert!(body.contains(&message), "{what}: {body}");
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_the_same_way_on_both_engines() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/profiles/a%00b",
+        "/people/a%00b",
+        "/people?q=%00",
+        "/api/v1/profiles?q=a%01b",
+        "/people?q=a%C2%85b",
+        "/api/v1/capacities?lang=%7F",
+    ] {
+        let response = app.get(path).await;
+        assert_control_characters_refused(&app, response, path).await;
+    }
+    let token = app.csrf_token("/login").await;
+    for (username, password) in [("ro\0ot", "whatever it is"), ("root", "pass\0word!!")] {
+        let response = app
+            .post_form(
+                "/login",
+                &[
+                    ("csrf_token", &token),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_control_characters_refused(&app, response, "the sign-in form").await;
+    }
+
+    let client = app.signed_in("Writer", false).await;
+    let put = |body: serde_json::Value| {
+        let client = client.clone();
+        let url = app.url("/api/v1/me/profile");
+        async move { client.put(url).json(&body).send().await.unwrap() }
+    };
+    let profile = |name: &str, bio: &str| serde_json::json!({"display_name": name, "bio": bio, "visibility": "public"});
+    for (name, bio) in [
+        ("Wri\0ter", "fine"),
+        ("Wri\nter", "fine"),
+        ("Writer", "a\0b"),
+    ] {
+        let response = put(profile(name, bio)).await;
+        assert_eq!(response.status(), 422, "{name:?} / {bio:?}");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            problem["errors"][0]["code"], "control_characters",
+            "{problem}"
+        );
+    }
+    let response = put(profile("Writer", "Two lines,\r\nand a\ttab.")).await;
+    assert_eq!(response.status(), 200, "a multi-line bio keeps its lines");
+    let response = app
+        .post_as(
+            &client,
+            "/profile/edit",
+            &[
+                ("display_name", "Writer"),
+                ("bio", "One\r\nTwo"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let response = app
+        .post_as(
+            &client,
+            "/profile/edit",
+            &[
+                ("display_name", "Wri\tter"),
+                ("bio", ""),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_control_characters_refused(&app, response, "a single-line form field").await;
+}
