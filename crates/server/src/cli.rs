@@ -1,10 +1,11 @@
 //! The command line. Every setting has a `CXC_*` environment variable and a default that needs
 //! no configuration.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 use crate::config::{
     Config, OAuthConfig, WIKIMEDIA_AUTHORIZE_URL, WIKIMEDIA_PROFILE_URL, WIKIMEDIA_TOKEN_URL,
@@ -137,6 +138,16 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub request_timeout: u64,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For header
+    /// names the real client; rate limits count per client
+    #[arg(
+        long,
+        env = "CXC_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = proxy_range,
+        value_name = "ADDRESS|CIDR"
+    )]
+    pub trusted_proxies: Vec<IpNet>,
     /// Serve /metrics on this separate address instead of the main one
     #[arg(long, env = "CXC_METRICS_LISTEN", value_name = "ADDRESS:PORT")]
     pub metrics_listen: Option<SocketAddr>,
@@ -196,6 +207,7 @@ impl ServeArgs {
         config.demo = self.demo;
         config.signup = self.signup;
         config.request_timeout = std::time::Duration::from_secs(self.request_timeout);
+        config.trusted_proxies = self.trusted_proxies.clone();
         config.metrics_listen = self.metrics_listen;
         config.min_cell = self.min_cell.max(1);
         config.matching.emerging_boost = self.match_emerging_boost.clamp(0.0, 0.2);
@@ -273,6 +285,14 @@ pub enum TokenCommand {
     },
 }
 
+/// A trusted proxy: one address, or a CIDR range of them.
+fn proxy_range(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{raw:?} is neither an address nor a CIDR range"))
+}
+
 /// Where the default SQLite file lives, for messages.
 pub fn describe_database(raw: &str) -> String {
     if raw.starts_with("postgres") {
@@ -302,6 +322,12 @@ mod tests {
         assert_eq!(config.min_cell, 5);
         assert!(config.protected_countries.is_empty());
         assert!(config.oauth.is_none());
+        assert!(config.trusted_proxies.is_empty());
+        let config = serve(&["--trusted-proxies", "10.0.0.0/8, 192.0.2.1,::1"]);
+        assert_eq!(config.trusted_proxies.len(), 3);
+        assert!(
+            Cli::try_parse_from(["cxc", "serve", "--trusted-proxies", "proxy.example"]).is_err()
+        );
     }
 
     #[test]

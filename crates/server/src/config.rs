@@ -1,6 +1,8 @@
 //! Settings of a running server, independent of how they were given (flags, environment, tests).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -14,6 +16,11 @@ pub struct Config {
     pub demo: bool,
     pub signup: bool,
     pub request_timeout: Duration,
+    /// How long a client may take to send its request headers, and how long an idle
+    /// connection is kept open.
+    pub header_read_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` says who the client is (for rate limits).
+    pub trusted_proxies: Vec<IpNet>,
     /// Serve `/metrics` on this address instead of the main listener.
     pub metrics_listen: Option<SocketAddr>,
     pub oauth: Option<OAuthConfig>,
@@ -49,6 +56,8 @@ impl Config {
             demo: false,
             signup: true,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
             metrics_listen: None,
             oauth: None,
             min_cell: 5,
@@ -57,7 +66,63 @@ impl Config {
         }
     }
 
+    /// Who sent a request: the peer, or, when the peer is a trusted proxy, the nearest address
+    /// in `X-Forwarded-For` that is not one (each proxy appends the address it saw, so what
+    /// lies further left could have been written by the client itself).
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: &[&str]) -> IpAddr {
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let mut client = peer;
+        let hops = forwarded_for.iter().rev().flat_map(|v| v.rsplit(','));
+        for hop in hops {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) if trusted(&ip) => client = ip,
+                Ok(ip) => return ip,
+                Err(_) => break,
+            }
+        }
+        client
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_nearest_untrusted_forwarded_address() {
+        let mut config = Config::new("x", "127.0.0.1:1".parse().unwrap());
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let peer = ip("10.0.0.2");
+        // Nobody is trusted: the header is ignored.
+        assert_eq!(config.client_address(peer, &["203.0.113.9"]), peer);
+        config.trusted_proxies = vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "192.0.2.1/32".parse().unwrap(),
+        ];
+        assert_eq!(
+            config.client_address(peer, &["203.0.113.9"]),
+            ip("203.0.113.9")
+        );
+        // What the client wrote itself, left of what the proxies saw, does not count.
+        assert_eq!(
+            config.client_address(peer, &["1.1.1.1, 203.0.113.9", "192.0.2.1"]),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            config.client_address(peer, &["garbage, 10.0.0.7"]),
+            ip("10.0.0.7")
+        );
+        assert_eq!(config.client_address(peer, &[]), peer);
+        assert_eq!(
+            config.client_address(ip("198.51.100.1"), &["203.0.113.9"]),
+            ip("198.51.100.1")
+        );
     }
 }

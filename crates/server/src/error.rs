@@ -2,7 +2,7 @@
 //! response is rendered (and translated) by the request-context middleware, which knows the
 //! caller's language and whether it asked for HTML or the JSON API.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// One invalid input field, as the domain's validation names it.
@@ -19,7 +19,7 @@ pub enum AppError {
     #[error("missing or invalid CSRF token")]
     Csrf,
     #[error("too many requests")]
-    RateLimited,
+    RateLimited { retry_after_secs: u64 },
     #[error("conflict ({0})")]
     Conflict(&'static str),
     #[error("invalid input")]
@@ -55,7 +55,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -71,7 +71,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Csrf => "csrf_failed",
-            AppError::RateLimited => "rate_limited",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest(_) => "bad_request",
@@ -87,7 +87,7 @@ impl AppError {
             AppError::Unauthorized => "cxc-error-unauthorized",
             AppError::Forbidden(key) | AppError::Conflict(key) | AppError::BadRequest(key) => key,
             AppError::Csrf => "cxc-error-csrf",
-            AppError::RateLimited => "cxc-error-rate-limited",
+            AppError::RateLimited { .. } => "cxc-error-rate-limited",
             AppError::Invalid(_) => "cxc-error-invalid-input",
             AppError::Unavailable => "cxc-error-unavailable",
             AppError::Internal(_) => "cxc-error-internal",
@@ -127,6 +127,11 @@ impl IntoResponse for AppError {
         }
         let report = self.report();
         let mut response = (report.status, report.code).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         response.extensions_mut().insert(report);
         response
     }

@@ -1,18 +1,24 @@
 //! What every request handler can reach.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::ops::Deref;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::catalog;
 use crate::directory::Directory;
+use crate::error::AppError;
 use crate::http::assets::Assets;
 use crate::http::search::FacetLabels;
 use crate::i18n::I18n;
@@ -27,10 +33,12 @@ pub struct Inner {
     pub db: Db,
     pub i18n: I18n,
     pub config: Config,
-    pub login_limits: LoginLimits,
+    pub limits: Limits,
     pub assets: Assets,
     pub metrics: PrometheusHandle,
     pub oauth: Option<WikimediaOAuth>,
+    /// What time it is; tests move it.
+    pub clock: Clock,
     pub reference: Reference,
     directory: RwLock<(Arc<Directory>, DirectoryVersion)>,
     read_model: RwLock<ReadModel>,
@@ -66,6 +74,7 @@ impl AppState {
             .as_ref()
             .map(|o| WikimediaOAuth::new(o.clone(), &config.base_url))
             .transpose()?;
+        let clock = Clock::default();
         Ok(AppState(Arc::new(Inner {
             db,
             i18n,
@@ -76,10 +85,11 @@ impl AppState {
             matching: config.matching.clone(),
             exposure: ExposureCounts::default(),
             facet_labels: RwLock::default(),
-            login_limits: LoginLimits::new(),
+            limits: Limits::new(clock.clone()),
             assets: Assets::load(),
             metrics: crate::http::metrics::handle(),
             oauth,
+            clock,
             config,
         })))
     }
@@ -119,35 +129,146 @@ impl Inner {
     }
 }
 
-/// Sign-in attempts allowed per account and per address, against password guessing. Kept in
-/// memory: each instance limits on its own, which still bounds guessing to a few per minute.
-pub struct LoginLimits {
-    per_account: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, Clock, NoOpMiddleware<Duration>>;
+
+/// Limits on what can be tried again and again: guessing passwords and creating accounts. A
+/// sign-in is limited per account *and* address, so that someone guessing an account's
+/// password neither locks its owner out nor, behind a shared address, everyone else; looser
+/// caps per account and per address bound guessing from many addresses or at many accounts.
+/// Kept in memory: each instance limits on its own, which still bounds guessing.
+pub struct Limits {
+    clock: Clock,
+    sign_in_per_account_and_address: Keyed<(String, IpAddr)>,
+    sign_in_per_account: Keyed<String>,
+    sign_in_per_address: Keyed<IpAddr>,
+    sign_up_per_address: Keyed<IpAddr>,
 }
 
-impl LoginLimits {
-    pub const PER_ACCOUNT_PER_MINUTE: u32 = 5;
-    pub const PER_ADDRESS_PER_MINUTE: u32 = 20;
+impl Limits {
+    pub const SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE: u32 = 5;
+    pub const SIGN_INS_PER_ACCOUNT_PER_HOUR: u32 = 100;
+    pub const SIGN_INS_PER_ADDRESS_PER_HOUR: u32 = 300;
+    pub const SIGN_UPS_PER_ADDRESS_PER_HOUR: u32 = 10;
 
-    fn new() -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).expect("quota is positive"));
-        LoginLimits {
-            per_account: RateLimiter::keyed(quota(Self::PER_ACCOUNT_PER_MINUTE)),
-            per_address: RateLimiter::keyed(quota(Self::PER_ADDRESS_PER_MINUTE)),
+    fn new(clock: Clock) -> Self {
+        let n = |n: u32| NonZeroU32::new(n).expect("quota is positive");
+        Limits {
+            sign_in_per_account_and_address: keyed(
+                &clock,
+                Quota::per_minute(n(Self::SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE)),
+            ),
+            sign_in_per_account: keyed(
+                &clock,
+                Quota::per_hour(n(Self::SIGN_INS_PER_ACCOUNT_PER_HOUR)),
+            ),
+            sign_in_per_address: keyed(
+                &clock,
+                Quota::per_hour(n(Self::SIGN_INS_PER_ADDRESS_PER_HOUR)),
+            ),
+            sign_up_per_address: keyed(
+                &clock,
+                Quota::per_hour(n(Self::SIGN_UPS_PER_ADDRESS_PER_HOUR)),
+            ),
+            clock,
         }
     }
 
-    /// Counts an attempt; false when either limit is reached.
-    pub fn attempt(&self, account_key: &str, address: IpAddr) -> bool {
-        let address_ok = self.per_address.check_key(&address).is_ok();
-        let account_ok = self.per_account.check_key(&account_key.to_owned()).is_ok();
-        address_ok && account_ok
+    /// Counts a sign-in attempt (or a check of the current password), or says how long to wait.
+    /// A refusal by a narrower limit leaves the wider ones untouched.
+    pub fn sign_in(&self, account_key: &str, address: IpAddr) -> Result<(), AppError> {
+        let address = limited_address(address);
+        self.check(
+            &self.sign_in_per_account_and_address,
+            &(account_key.to_owned(), address),
+        )?;
+        self.check(&self.sign_in_per_address, &address)?;
+        self.check(&self.sign_in_per_account, &account_key.to_owned())
+    }
+
+    /// Counts the creation of an account from an address, or says how long to wait.
+    pub fn sign_up(&self, address: IpAddr) -> Result<(), AppError> {
+        self.check(&self.sign_up_per_address, &limited_address(address))
+    }
+
+    fn check<K: Hash + Eq + Clone>(&self, limiter: &Keyed<K>, key: &K) -> Result<(), AppError> {
+        limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&self.clock));
+            AppError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        })
     }
 
     /// Forgets keys whose limits have recovered, so memory stays bounded.
     pub fn forget_recovered(&self) {
-        self.per_account.retain_recent();
-        self.per_address.retain_recent();
+        self.sign_in_per_account_and_address.retain_recent();
+        self.sign_in_per_account.retain_recent();
+        self.sign_in_per_address.retain_recent();
+        self.sign_up_per_address.retain_recent();
+    }
+}
+
+fn keyed<K: Hash + Eq + Clone>(clock: &Clock, quota: Quota) -> Keyed<K> {
+    RateLimiter::dashmap_with_clock(quota, clock.clone())
+}
+
+/// The address limits count on: an IPv6 client usually holds a whole /64, so that is what
+/// identifies it; an IPv4 address written as IPv6 counts as itself.
+fn limited_address(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(prefix.into())
+        }
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused_after(limits: &Limits, mut attempt: impl FnMut(u32) -> Result<(), AppError>) -> u32 {
+        let _ = limits;
+        (0..10_000)
+            .find(|i| attempt(*i).is_err())
+            .expect("a limit is reached")
+    }
+
+    #[test]
+    fn caps_per_account_and_per_address_bound_guessing_from_many_places() {
+        let clock = Clock::default();
+        let limits = Limits::new(clock.clone());
+        let address = |i: u32| IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
+        let n = refused_after(&limits, |i| limits.sign_in("target", address(i)));
+        assert_eq!(n, Limits::SIGN_INS_PER_ACCOUNT_PER_HOUR);
+        let n = refused_after(&limits, |i| {
+            limits.sign_in(&format!("account {i}"), IpAddr::from([192, 0, 2, 1]))
+        });
+        assert_eq!(n, Limits::SIGN_INS_PER_ADDRESS_PER_HOUR);
+        let Err(AppError::RateLimited { retry_after_secs }) =
+            limits.sign_in("someone else", IpAddr::from([192, 0, 2, 1]))
+        else {
+            panic!("the address is capped");
+        };
+        assert!((1..=3600).contains(&retry_after_secs), "{retry_after_secs}");
+        clock.advance(Duration::from_secs(retry_after_secs));
+        assert!(
+            limits
+                .sign_in("someone else", IpAddr::from([192, 0, 2, 1]))
+                .is_ok()
+        );
+        limits.forget_recovered();
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limited_address(a), limited_address(b));
+        assert_ne!(limited_address(a), limited_address(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(limited_address(mapped), IpAddr::from([192, 0, 2, 7]));
     }
 }

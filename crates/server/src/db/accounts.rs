@@ -1,4 +1,4 @@
-//! Accounts, sessions, API tokens and Wikimedia sign-ins in progress.
+//! Accounts, sessions and API tokens.
 
 use cxc_core::Username;
 use sqlx::Row;
@@ -206,18 +206,13 @@ pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Removes expired sessions and abandoned Wikimedia sign-ins.
+/// Removes expired sessions.
 pub async fn delete_expired(db: &Db) -> Result<u64, AppError> {
-    let now = now();
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
+        .bind(now())
         .execute(db.pool())
         .await?;
-    let logins = sqlx::query("DELETE FROM oauth_logins WHERE expires_at <= $1")
-        .bind(now)
-        .execute(db.pool())
-        .await?;
-    Ok(sessions.rows_affected() + logins.rows_affected())
+    Ok(sessions.rows_affected())
 }
 
 #[derive(Debug, Clone)]
@@ -305,40 +300,6 @@ pub async fn revoke_token(db: &Db, token_id: i64) -> Result<bool, AppError> {
             .execute(db.pool())
             .await?;
     Ok(done.rows_affected() == 1)
-}
-
-pub async fn save_oauth_login(
-    db: &Db,
-    state: &str,
-    pkce_verifier: &str,
-    return_to: &str,
-    expires_at: i64,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO oauth_logins (state, pkce_verifier, return_to, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(state)
-    .bind(pkce_verifier)
-    .bind(return_to)
-    .bind(expires_at)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
-/// Takes a sign-in in progress by its `state`: each can be finished once, before it expires.
-pub async fn take_oauth_login(db: &Db, state: &str) -> Result<Option<(String, String)>, AppError> {
-    let row = sqlx::query(
-        "DELETE FROM oauth_logins WHERE state = $1 RETURNING pkce_verifier, return_to, expires_at",
-    )
-    .bind(state)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    if row.try_get::<i64, _>(2)? <= now() {
-        return Ok(None);
-    }
-    Ok(Some((row.try_get(0)?, row.try_get(1)?)))
 }
 
 /// Deletes an account and, through the schema's cascades, everything personal attached to it:

@@ -2,14 +2,18 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use cxc_core::{Password, Username};
 use serde::Deserialize;
 
-use super::context::{LANGUAGE_COOKIE, RequestContext, SESSION_COOKIE, set_cookie};
+use subtle::ConstantTimeEq;
+
+use super::context::{
+    LANGUAGE_COOKIE, OAUTH_COOKIE, RequestContext, SESSION_COOKIE, cookie, set_cookie,
+};
 use super::page::{FieldErrors, Page, render};
 use crate::auth::{hash_password, random_secret, secret_hash, verify_password};
 use crate::db::accounts::{self, Account, NewAccount};
@@ -34,11 +38,21 @@ pub fn router() -> Router<AppState> {
         .route("/language", get(choose_language))
 }
 
-/// Only paths on this site: an open redirect would let a phishing link borrow cxc's name.
-fn safe_return(target: Option<&str>) -> String {
+/// Where to go back to after signing in or choosing a language: only a path on this site, as
+/// the browser will read it. An open redirect would let a phishing link borrow cxc's name, and
+/// browsers drop tabs and newlines anywhere in a URL and read `\\` as `/`, so `/\t/evil.example`
+/// would become `//evil.example`; any control character or backslash sends people home instead.
+/// What is left is percent-encoded where a `Location` header could not carry it as it is.
+pub fn safe_return(target: Option<&str>) -> String {
+    const OUTSIDE_A_HEADER: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
+    let on_site = |t: &str| {
+        t.starts_with('/')
+            && !t.starts_with("//")
+            && !t.chars().any(|c| c.is_control() || c == '\\')
+    };
     match target {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") => {
-            t.to_owned()
+        Some(t) if on_site(t) => {
+            percent_encoding::utf8_percent_encode(t, OUTSIDE_A_HEADER).to_string()
         }
         _ => "/".to_owned(),
     }
@@ -130,12 +144,9 @@ async fn login(
         )
             .into_response())
     };
-    if !state
-        .login_limits
-        .attempt(&Username::key_of(&form.username), ctx.client_ip)
-    {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "cxc-error-rate-limited");
-    }
+    state
+        .limits
+        .sign_in(&Username::key_of(&form.username), ctx.client_ip)?;
     let account = accounts::by_username(&state.db, &form.username).await?;
     let hash = match &account {
         Some(a) => accounts::password_hash(&state.db, a.id).await?,
@@ -209,6 +220,8 @@ async fn signup(
         errors.add(&page, "password_confirm", "cxc-error-password-mismatch");
     }
     if let (Some(username), Some(password), true) = (&username, password, errors.is_empty()) {
+        // Counted once the form is right, so that typing mistakes cost nothing.
+        state.limits.sign_up(ctx.client_ip)?;
         let hash = hash_password(password.expose().to_owned()).await?;
         let created = accounts::create(
             &state.db,
@@ -287,12 +300,9 @@ async fn change_password(
     let page = Page::new(&state, &ctx, "cxc-account-title");
     let mut errors = FieldErrors::default();
     if account.has_password {
-        if !state
-            .login_limits
-            .attempt(&Username::key_of(&account.username), ctx.client_ip)
-        {
-            return Err(AppError::RateLimited);
-        }
+        state
+            .limits
+            .sign_in(&Username::key_of(&account.username), ctx.client_ip)?;
         let hash = accounts::password_hash(&state.db, account.id).await?;
         if !verify_password(form.current_password.clone(), hash).await? {
             errors.add(&page, "current_password", "cxc-error-password-wrong");
@@ -323,6 +333,47 @@ async fn change_password(
     }
 }
 
+/// A Wikimedia sign-in in progress, kept in a short-lived HttpOnly cookie of the browser that
+/// started it: the callback is accepted only from that browser, so a link to an attacker's
+/// callback cannot sign a victim into the attacker's account (login CSRF), and starting a
+/// sign-in writes nothing to the database.
+struct PendingSignIn {
+    started_at: i64,
+    state: String,
+    pkce_verifier: String,
+    return_to: String,
+}
+
+impl PendingSignIn {
+    fn cookie_value(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.started_at,
+            self.state,
+            self.pkce_verifier,
+            super::page::url_component(&self.return_to)
+        )
+    }
+
+    /// The sign-in this browser started, if its cookie is well formed.
+    fn from_cookie(value: &str) -> Option<PendingSignIn> {
+        let mut parts = value.splitn(4, '|');
+        let started_at = parts.next()?.parse().ok()?;
+        let state = parts.next()?.to_owned();
+        let pkce_verifier = parts.next()?.to_owned();
+        let return_to = percent_encoding::percent_decode_str(parts.next()?)
+            .decode_utf8()
+            .ok()?;
+        Some(PendingSignIn {
+            started_at,
+            state,
+            pkce_verifier,
+            // The cookie comes back from the browser: its target is checked again.
+            return_to: safe_return(Some(&return_to)),
+        })
+    }
+}
+
 async fn wikimedia_start(
     State(state): State<AppState>,
     Query(q): Query<ReturnQuery>,
@@ -332,15 +383,23 @@ async fn wikimedia_start(
         .as_ref()
         .ok_or(AppError::Forbidden("cxc-error-oauth-not-configured"))?;
     let authorization = oauth.authorize()?;
-    accounts::save_oauth_login(
-        &state.db,
-        &authorization.state,
-        &authorization.pkce_verifier,
-        &safe_return(q.return_to.as_deref()),
-        now() + OAUTH_LOGIN_SECONDS,
+    let pending = PendingSignIn {
+        started_at: state.clock.unix(),
+        state: authorization.state,
+        pkce_verifier: authorization.pkce_verifier,
+        return_to: safe_return(q.return_to.as_deref()),
+    };
+    let cookie = set_cookie(
+        OAUTH_COOKIE,
+        &pending.cookie_value(),
+        Some(OAUTH_LOGIN_SECONDS),
+        state.config.secure_cookies(),
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&authorization.url),
     )
-    .await?;
-    Ok(Redirect::to(&authorization.url).into_response())
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -349,21 +408,38 @@ struct CallbackQuery {
     state: Option<String>,
 }
 
+/// The end of a Wikimedia sign-in: whatever the outcome, the pending sign-in is used up.
 async fn wikimedia_callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
+) -> Response {
+    let used_up = set_cookie(OAUTH_COOKIE, "", Some(0), state.config.secure_cookies());
+    let pending = cookie(&headers, OAUTH_COOKIE).and_then(PendingSignIn::from_cookie);
+    let outcome = finish_wikimedia_sign_in(&state, pending, q).await;
+    // Appended: a successful sign-in sets its session cookie too.
+    (AppendHeaders([(header::SET_COOKIE, used_up)]), outcome).into_response()
+}
+
+async fn finish_wikimedia_sign_in(
+    state: &AppState,
+    pending: Option<PendingSignIn>,
+    q: CallbackQuery,
 ) -> Result<Response, AppError> {
     let oauth = state
         .oauth
         .as_ref()
         .ok_or(AppError::Forbidden("cxc-error-oauth-not-configured"))?;
-    let pending = match q.state.as_deref() {
-        Some(s) => accounts::take_oauth_login(&state.db, s).await?,
-        None => None,
-    };
-    let Some((verifier, return_to)) = pending else {
-        return Err(AppError::Forbidden("cxc-error-oauth-state"));
-    };
+    let pending = pending
+        .filter(|p| {
+            let same_state = q
+                .state
+                .as_deref()
+                .is_some_and(|s| bool::from(s.as_bytes().ct_eq(p.state.as_bytes())));
+            same_state && state.clock.unix() < p.started_at + OAUTH_LOGIN_SECONDS
+        })
+        .ok_or(AppError::Forbidden("cxc-error-oauth-state"))?;
+    let (verifier, return_to) = (pending.pkce_verifier, pending.return_to);
     // The person declined, or the provider failed: no code comes back.
     let code = q
         .code
@@ -374,8 +450,8 @@ async fn wikimedia_callback(
     }
     let username = Username::parse(&identity.username)
         .map_err(|_| AppError::Forbidden("cxc-error-oauth-failed"))?;
-    let account = wikimedia_account(&state, &identity.sub, &username).await?;
-    signed_in(&state, &account, &return_to).await
+    let account = wikimedia_account(state, &identity.sub, &username).await?;
+    signed_in(state, &account, &return_to).await
 }
 
 /// The account of a Wikimedia identity: found by its `sub` (following a rename), or an
@@ -463,9 +539,27 @@ mod tests {
     #[test]
     fn returns_stay_on_this_site() {
         assert_eq!(safe_return(Some("/about?x=1")), "/about?x=1");
-        assert_eq!(safe_return(Some("//evil.example")), "/");
-        assert_eq!(safe_return(Some("/\\evil.example")), "/");
-        assert_eq!(safe_return(Some("https://evil.example")), "/");
+        assert_eq!(
+            safe_return(Some("/people?q=José Ana")),
+            "/people?q=Jos%C3%A9%20Ana"
+        );
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/a\0",
+            "/a\u{7f}",
+            "/a\u{85}",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_return(Some(evil)), "/", "{evil:?}");
+        }
         assert_eq!(safe_return(None), "/");
     }
 }

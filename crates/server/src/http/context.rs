@@ -20,9 +20,13 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "cxc_session";
 pub const LANGUAGE_COOKIE: &str = "cxc_lang";
 pub const CSRF_COOKIE: &str = "cxc_csrf";
+/// A Wikimedia sign-in in progress.
+pub const OAUTH_COOKIE: &str = "cxc_oauth";
 pub const CSRF_FIELD: &str = "csrf_token";
 /// Forms are small; a larger body on a form route is refused before it is read.
 const FORM_BODY_LIMIT: usize = 1 << 20;
+/// Any body read before its handler runs (axum's own default for a handler's body).
+const BODY_LIMIT: usize = 2 << 20;
 
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -35,6 +39,8 @@ pub struct RequestContext {
     /// Path and query, for coming back after choosing a language or signing in.
     pub path: String,
     pub is_api: bool,
+    /// Whether errors go out as problem documents rather than pages.
+    pub problem: bool,
 }
 
 impl RequestContext {
@@ -87,6 +93,16 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Problem documents for the API, and elsewhere for clients that ask for JSON but not HTML
+/// (browsers always name HTML).
+fn wants_problem(is_api: bool, headers: &HeaderMap) -> bool {
+    is_api
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("json") && !accept.contains("text/html"))
+}
+
 fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -110,10 +126,16 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .clone()
         .or_else(|| new_csrf.clone())
         .unwrap_or_default();
-    let client_ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    let forwarded_for: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let client_ip = state.config.client_address(peer, &forwarded_for);
     let path = req
         .uri()
         .path_and_query()
@@ -127,8 +149,13 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         client_ip,
         path,
         is_api,
+        problem: wants_problem(is_api, headers),
     };
-    let response = match authenticate_and_check(&state, &mut ctx, existing_csrf, req).await {
+    let checked = match refuse_control_characters(req).await {
+        Ok(req) => authenticate_and_check(&state, &mut ctx, existing_csrf, req).await,
+        Err(e) => Err(e),
+    };
+    let response = match checked {
         Ok(mut req) => {
             req.extensions_mut().insert(ctx.clone());
             next.run(req).await
@@ -136,6 +163,85 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         Err(err) => err.into_response(),
     };
     finish(&state, &ctx, new_csrf, response)
+}
+
+/// Fields that hold several lines of text, where tabs and line breaks belong.
+fn is_multi_line(field: &str) -> bool {
+    field == "bio" || field == "description" || field.starts_with("description_")
+}
+
+/// Whether text holds a control character, beyond the tabs and line breaks of multi-line text.
+fn has_control(text: &str, multi_line: bool) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !(multi_line && matches!(c, '\t' | '\n' | '\r')))
+}
+
+/// Refuses control characters in the address and in form and JSON bodies, before anything
+/// reads them: PostgreSQL cannot store NUL (it would answer 500 where SQLite stores it), and
+/// the others are invisible or break the pages and links they end up in. Both engines so
+/// see the same input, and the person a clear message.
+async fn refuse_control_characters(req: Request) -> Result<Request, AppError> {
+    let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
+    let query = req.uri().query().unwrap_or_default();
+    let query_pairs =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default();
+    if has_control(&path, false)
+        || query_pairs
+            .iter()
+            .any(|(k, v)| has_control(k, false) || has_control(v, false))
+    {
+        return Err(AppError::BadRequest("cxc-error-control-characters"));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    let json = content_type.starts_with("application/json");
+    if !is_unsafe(req.method()) || !(form || json) {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| AppError::BadRequest("cxc-error-body-too-large"))?;
+    if form {
+        // A form comes from a page, whose error page says what is wrong.
+        let refused = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .unwrap_or_default()
+            .iter()
+            .any(|(k, v)| has_control(k, false) || has_control(v, is_multi_line(k)));
+        if refused {
+            return Err(AppError::BadRequest("cxc-error-control-characters"));
+        }
+    } else {
+        // An API client is told which field.
+        let offending = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| control_in_json(&v, ""));
+        if let Some(field) = offending {
+            return Err(AppError::invalid(&field, "cxc-error-control-characters"));
+        }
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The first field of a JSON document whose text holds a control character.
+fn control_in_json(value: &serde_json::Value, field: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => has_control(s, is_multi_line(field)).then(|| field.to_owned()),
+        Value::Array(items) => items.iter().find_map(|v| control_in_json(v, field)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if has_control(k, false) {
+                Some(k.clone())
+            } else {
+                control_in_json(v, k)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Finds who is calling and, for unsafe methods, that the request really comes from them.
@@ -219,7 +325,7 @@ fn finish(
     mut response: Response,
 ) -> Response {
     if let Some(report) = response.extensions_mut().remove::<ErrorReport>() {
-        let mut rendered = if ctx.is_api {
+        let mut rendered = if ctx.problem {
             super::api::problem(state, ctx.lang, &report)
         } else {
             super::page::error_page(state, ctx, &report)

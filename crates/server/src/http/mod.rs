@@ -17,17 +17,21 @@ pub mod search;
 pub mod stats;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -136,28 +140,73 @@ pub async fn serve(
             let listener = TcpListener::bind(address).await?;
             let app = metrics_router(state.clone());
             let mut stop = stop_rx.clone();
+            let header_read_timeout = state.config.header_read_timeout;
             Some(tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    })
-                    .await
+                serve_connections(listener, app, header_read_timeout, async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
             }))
         }
         None => None,
     };
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = router(state.clone());
+    serve_connections(listener, app, state.config.header_read_timeout, shutdown).await;
     let _ = stop_tx.send(true);
     janitor.abort();
     if let Some(server) = metrics_server {
-        server.await??;
+        server.await?;
     }
     state.db.close().await;
     tracing::info!("stopped; database closed");
     Ok(())
+}
+
+/// Answers connections until `shutdown` resolves, then lets each finish what it is answering.
+/// Served through hyper directly because `axum::serve` has no timeouts: a client that never
+/// finishes its request headers, or keeps an idle connection open, would hold it forever.
+/// `header_read_timeout` bounds both, as hyper starts it whenever it waits for a request.
+async fn serve_connections(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req.map(axum::body::Body::new)
+        });
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Housekeeping: every 300 ms, follow the change log (writes made by other instances or by an
@@ -180,7 +229,7 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         if !ticks.is_multiple_of(2000) {
             continue;
         }
-        state.login_limits.forget_recovered();
+        state.limits.forget_recovered();
         state.exposure.decay();
         if let Err(e) = crate::db::accounts::delete_expired(&state.db).await {
             tracing::warn!(error = %e, "could not remove expired sessions");

@@ -228,7 +228,7 @@ async fn sign_up_can_be_switched_off() {
 }
 
 #[tokio::test]
-async fn login_attempts_are_limited_per_account() {
+async fn login_attempts_are_limited_per_account_and_address() {
     let app = TestApp::spawn().await;
     app.sign_up("Target", PASSWORD).await;
     let token = app.csrf_token("/signup").await;
@@ -245,49 +245,26 @@ async fn login_attempts_are_limited_per_account() {
                 ],
             )
             .await
-            .status()
         }
     };
-    for _ in 0..cxc::state::LoginLimits::PER_ACCOUNT_PER_MINUTE {
-        assert_eq!(attempt("wrong guess!!").await, 401);
+    for _ in 0..cxc::state::Limits::SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE {
+        assert_eq!(attempt("wrong guess!!").await.status(), 401);
     }
-    // Even the right password is refused until the limit recovers.
-    assert_eq!(attempt(PASSWORD).await, 429);
-}
-
-#[tokio::test]
-async fn login_attempts_are_limited_per_address() {
-    let app = TestApp::spawn().await;
-    let token = app.csrf_token("/login").await;
-    let limit = cxc::state::LoginLimits::PER_ADDRESS_PER_MINUTE;
-    // The limit refills one attempt every few seconds, so allow for slow test machines.
-    let mut refused_after = None;
-    for i in 0..limit * 2 {
-        let name = format!("user{i}");
-        let response = app
-            .post_form(
-                "/login",
-                &[
-                    ("csrf_token", &token),
-                    ("username", &name),
-                    ("password", "x"),
-                ],
-            )
-            .await;
-        match response.status().as_u16() {
-            401 => {}
-            429 => {
-                refused_after = Some(i);
-                break;
-            }
-            other => panic!("unexpected status {other}"),
-        }
-    }
-    let refused_after = refused_after.expect("the address is limited");
-    assert!(
-        refused_after >= limit,
-        "{refused_after} attempts before the limit"
-    );
+    // Even the right password is refused from here until the limit recovers.
+    let refused = attempt(PASSWORD).await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+    let html = refused.text().await.unwrap();
+    assert!(html.contains(&app.state.i18n.text("en", "cxc-error-rate-limited", &[])));
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(wait));
+    assert_eq!(attempt(PASSWORD).await.status(), 303);
 }
 
 #[tokio::test]

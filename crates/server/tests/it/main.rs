@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod common;
 mod exchange;
+mod holes;
 mod i18n_files;
 mod interchange;
 mod oauth;

@@ -19,14 +19,14 @@ const CLIENT_ID: &str = "cxc-test-client";
 const CLIENT_SECRET: &str = "cxc-test-secret";
 
 #[derive(Clone, Debug)]
-struct Person {
+pub struct Person {
     sub: u64,
     username: String,
     blocked: bool,
 }
 
 #[derive(Default)]
-struct Provider {
+pub struct Provider {
     /// Who is signed in at the provider, and approves the request.
     current: Option<Person>,
     /// code → (PKCE challenge, redirect URI, person)
@@ -35,7 +35,7 @@ struct Provider {
     profile_failures: u32,
 }
 
-type Shared = Arc<Mutex<Provider>>;
+pub type Shared = Arc<Mutex<Provider>>;
 
 async fn authorize(State(p): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mut p = p.lock().unwrap();
@@ -132,7 +132,7 @@ async fn start_provider() -> (String, Shared) {
     (base, shared)
 }
 
-async fn app_with_provider() -> (TestApp, Shared) {
+pub async fn app_with_provider() -> (TestApp, Shared) {
     let (base, provider) = start_provider().await;
     let app = TestApp::spawn_with(|c| {
         c.oauth = Some(OAuthConfig {
@@ -153,6 +153,11 @@ fn following_browser() -> reqwest::Client {
         .cookie_store(true)
         .build()
         .unwrap()
+}
+
+/// Who is signed in at the provider, and approves the next request.
+pub fn approve_as(provider: &Shared, person: Person) {
+    provider.lock().unwrap().current = Some(person);
 }
 
 async fn sign_in(
@@ -181,7 +186,7 @@ async fn me(app: &TestApp, browser: &reqwest::Client) -> serde_json::Value {
         .unwrap()
 }
 
-fn person(sub: u64, username: &str) -> Person {
+pub fn person(sub: u64, username: &str) -> Person {
     Person {
         sub,
         username: username.into(),

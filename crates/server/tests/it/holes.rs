@@ -1,0 +1,520 @@
+//! Probes for holes a hostile or unlucky client could find: where redirects lead, what odd
+//! input does, how limits and timeouts hold.
+
+use reqwest::Url;
+
+use crate::common::{TestApp, browser, hidden_value};
+use crate::oauth::{app_with_provider, approve_as, person};
+
+const PASSWORD: &str = "a long enough password";
+
+/// Return targets a browser would read as another site, or that once broke the redirect.
+const HOSTILE_RETURNS: &[&str] = &[
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "/\0",
+    "/a\u{7f}",
+    "/a\u{85}b",
+];
+
+/// Fails unless `response` is not a server error and, when it redirects, stays on `app`'s
+/// site once a browser has resolved the `Location` the WHATWG way.
+fn assert_stays_on_site(app: &TestApp, response: &reqwest::Response, what: &str) {
+    let status = response.status();
+    assert!(!status.is_server_error(), "{what}: {status}");
+    if let Some(location) = response.headers().get("location") {
+        let location = location.to_str().expect("an ASCII Location");
+        let base = Url::parse(&app.url("/")).unwrap();
+        let resolved = base.join(location).expect("a resolvable Location");
+        assert_eq!(
+            resolved.origin(),
+            base.origin(),
+            "{what}: {location:?} leaves the site"
+        );
+    }
+}
+
+#[tokio::test]
+async fn return_targets_stay_on_the_site() {
+    let (app, provider) = app_with_provider().await;
+    app.sign_up("Returner", PASSWORD).await;
+    let signed_in = app.client.clone();
+    for evil in HOSTILE_RETURNS {
+        let response = browser()
+            .get(app.url("/language"))
+            .query(&[("uselang", "fr"), ("return", evil)])
+            .send()
+            .await
+            .unwrap();
+        assert_stays_on_site(&app, &response, &format!("/language {evil:?}"));
+
+        let response = signed_in
+            .get(app.url("/login"))
+            .query(&[("return", evil)])
+            .send()
+            .await
+            .unwrap();
+        assert_stays_on_site(&app, &response, &format!("signed-in /login {evil:?}"));
+
+        let visitor = browser();
+        let response = visitor
+            .get(app.url("/login"))
+            .query(&[("return", evil)])
+            .send()
+            .await
+            .unwrap();
+        assert!(!response.status().is_server_error(), "/login {evil:?}");
+        if response.status() == 200 {
+            let html = response.text().await.unwrap();
+            assert_eq!(hidden_value(&html, "return_to").as_deref(), Some("/"));
+        }
+        let token = visitor
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = hidden_value(&token, "csrf_token").unwrap();
+        let response = visitor
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", "Returner"),
+                ("password", PASSWORD),
+                ("return_to", evil),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_stays_on_site(&app, &response, &format!("POST /login {evil:?}"));
+
+        approve_as(&provider, person(77, "Wiki Returner"));
+        let wiki = browser();
+        let response = wiki
+            .get(app.url("/login/wikimedia"))
+            .query(&[("return", evil)])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !response.status().is_server_error(),
+            "/login/wikimedia {evil:?}"
+        );
+        if response.status() == 303 {
+            let to_provider = response.headers()["location"].to_str().unwrap().to_owned();
+            let back = wiki.get(&to_provider).send().await.unwrap();
+            let callback = back.headers()["location"].to_str().unwrap().to_owned();
+            let response = wiki.get(&callback).send().await.unwrap();
+            assert_eq!(response.status(), 303, "OAuth sign-in with {evil:?}");
+            assert_stays_on_site(&app, &response, &format!("OAuth {evil:?}"));
+        }
+    }
+}
+
+/// Starts a Wikimedia sign-in in `browser` and follows it through the provider, stopping at the
+/// callback address the provider sends the browser back to.
+async fn callback_link(app: &TestApp, browser: &reqwest::Client) -> (reqwest::Response, String) {
+    let start = browser
+        .get(app.url("/login/wikimedia?return=/about"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let to_provider = start.headers()["location"].to_str().unwrap().to_owned();
+    let back = browser.get(&to_provider).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    (start, callback)
+}
+
+async fn me_status(app: &TestApp, browser: &reqwest::Client) -> u16 {
+    let response = browser.get(app.url("/api/v1/me")).send().await.unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_wikimedia_callback_only_finishes_in_the_browser_that_started_it() {
+    let (app, provider) = app_with_provider().await;
+    approve_as(&provider, person(666, "Attacker"));
+    let attacker = browser();
+    let (start, callback) = callback_link(&app, &attacker).await;
+    let cookie = start.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("cxc_oauth="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Max-Age=600"));
+
+    // The attacker sends the callback link to a victim, who never started a sign-in…
+    let victim = browser();
+    let response = victim.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        me_status(&app, &victim).await,
+        401,
+        "not signed in as the attacker"
+    );
+    // …or who started one of their own.
+    approve_as(&provider, person(1, "Victim"));
+    let (_, _victims_own) = callback_link(&app, &victim).await;
+    let response = victim.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(me_status(&app, &victim).await, 401);
+
+    // The browser that started it finishes it.
+    let response = attacker.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/about");
+    assert_eq!(me_status(&app, &attacker).await, 200);
+}
+
+#[tokio::test]
+async fn a_wikimedia_sign_in_expires_after_ten_minutes() {
+    let (app, provider) = app_with_provider().await;
+    approve_as(&provider, person(3, "Slow Clicker"));
+    let slow = browser();
+    let (_, callback) = callback_link(&app, &slow).await;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(10 * 60 + 1));
+    let response = slow.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(me_status(&app, &slow).await, 401);
+
+    let quick = browser();
+    let (_, callback) = callback_link(&app, &quick).await;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(9 * 60));
+    assert_eq!(quick.get(&callback).send().await.unwrap().status(), 303);
+}
+
+#[tokio::test]
+async fn starting_a_wikimedia_sign_in_writes_nothing() {
+    let (app, _provider) = app_with_provider().await;
+    for _ in 0..3 {
+        let response = browser()
+            .get(app.url("/login/wikimedia"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+    }
+    let table = sqlx::query("SELECT COUNT(*) FROM oauth_logins")
+        .fetch_one(app.state.db.pool())
+        .await;
+    assert!(table.is_err(), "the sign-ins-in-progress table is gone");
+}
+
+/// A browser behind a proxy that reports its address as `address`.
+struct Behind {
+    client: reqwest::Client,
+    address: &'static str,
+}
+
+impl Behind {
+    fn new(address: &'static str) -> Behind {
+        Behind {
+            client: browser(),
+            address,
+        }
+    }
+
+    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let html = self
+            .client
+            .get(app.url(path))
+            .header("x-forwarded-for", self.address)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = hidden_value(&html, "csrf_token").unwrap();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(app.url(path))
+            .header("x-forwarded-for", self.address)
+            .header("accept", "application/problem+json, application/json")
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sign_in(&self, app: &TestApp, username: &str, password: &str) -> u16 {
+        let fields = [("username", username), ("password", password)];
+        self.post(app, "/login", &fields).await.status().as_u16()
+    }
+}
+
+async fn create_account(app: &TestApp, name: &str) {
+    let hash = cxc::auth::hash_password(PASSWORD.to_owned()).await.unwrap();
+    let username = cxc_core::Username::parse(name).unwrap();
+    let new = cxc::db::accounts::NewAccount {
+        username: &username,
+        password_hash: Some(&hash),
+        is_admin: false,
+        wikimedia_sub: None,
+    };
+    cxc::db::accounts::create(&app.state.db, new).await.unwrap();
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    assert_eq!(response.status(), 429);
+    let wait = response.headers()["retry-after"].to_str().unwrap();
+    wait.parse().expect("Retry-After in seconds")
+}
+
+#[tokio::test]
+async fn guessing_passwords_locks_out_neither_the_owner_nor_the_neighbours() {
+    let app =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    for name in ["Owner", "Colleague", "Second", "Third", "Fourth"] {
+        create_account(&app, name).await;
+    }
+    let attacker = Behind::new("203.0.113.66");
+    for name in ["Owner", "Second", "Third", "Fourth"] {
+        for _ in 0..cxc::state::Limits::SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE {
+            assert_eq!(attacker.sign_in(&app, name, "wrong guess!!").await, 401);
+        }
+    }
+    let refused = attacker
+        .post(
+            &app,
+            "/login",
+            &[("username", "Owner"), ("password", PASSWORD)],
+        )
+        .await;
+    let wait = retry_after(&refused);
+
+    // The owner, elsewhere, and a colleague behind the attacker's address still sign in.
+    assert_eq!(
+        Behind::new("198.51.100.7")
+            .sign_in(&app, "Owner", PASSWORD)
+            .await,
+        303
+    );
+    assert_eq!(
+        Behind::new("203.0.113.66")
+            .sign_in(&app, "Colleague", PASSWORD)
+            .await,
+        303
+    );
+
+    // The attacker may try again once the wait is over, not before.
+    assert_eq!(attacker.sign_in(&app, "Owner", "wrong guess!!").await, 429);
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(wait));
+    assert_eq!(attacker.sign_in(&app, "Owner", "wrong guess!!").await, 401);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let app = TestApp::spawn().await;
+    create_account(&app, "Owner").await;
+    for _ in 0..cxc::state::Limits::SIGN_INS_PER_ACCOUNT_AND_ADDRESS_PER_MINUTE {
+        assert_eq!(
+            Behind::new("203.0.113.66")
+                .sign_in(&app, "Owner", "nope nope")
+                .await,
+            401
+        );
+    }
+    // Without a trusted proxy, anyone could claim any address: the header is not believed.
+    let status = Behind::new("198.51.100.7")
+        .sign_in(&app, "Owner", PASSWORD)
+        .await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let app =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let sign_up = |from: &'static str, name: String| {
+        let app = &app;
+        async move {
+            let fields = [
+                ("username", name.as_str()),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ];
+            Behind::new(from).post(app, "/signup", &fields).await
+        }
+    };
+    for i in 0..cxc::state::Limits::SIGN_UPS_PER_ADDRESS_PER_HOUR {
+        let response = sign_up("192.0.2.10", format!("Newcomer {i}")).await;
+        assert_eq!(response.status(), 303, "sign-up {i}");
+    }
+    let refused = sign_up("192.0.2.10", "One Too Many".into()).await;
+    let wait = retry_after(&refused);
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    assert_eq!(
+        sign_up("192.0.2.11", "Elsewhere".into()).await.status(),
+        303
+    );
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(wait));
+    assert_eq!(
+        sign_up("192.0.2.10", "One Too Many".into()).await.status(),
+        303
+    );
+}
+
+/// Reads until the server closes the connection; fails if it is still open after `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the connection is still open after {within:?}"
+    );
+    received
+}
+
+#[tokio::test]
+async fn slow_and_idle_connections_are_let_go() {
+    use tokio::io::AsyncWriteExt;
+    let timeout = std::time::Duration::from_millis(300);
+    let app = TestApp::spawn_with(|c| c.header_read_timeout = timeout).await;
+    let bound = std::time::Duration::from_secs(10);
+
+    // Headers that never end.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: cxc\r\nX-Slow: ")
+        .await
+        .unwrap();
+    closed_within(&mut slow, bound).await;
+
+    // A connection that says nothing at all.
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    closed_within(&mut silent, bound).await;
+
+    // A finished request is answered; the idle connection kept alive after it is then closed.
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: cxc\r\n\r\n")
+        .await
+        .unwrap();
+    let received = closed_within(&mut idle, bound).await;
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+}
+
+async fn assert_control_characters_refused(app: &TestApp, response: reqwest::Response, what: &str) {
+    let status = response.status().as_u16();
+    assert!(status == 400 || status == 422, "{what}: {status}");
+    let body = response.text().await.unwrap();
+    let message = app
+        .state
+        .i18n
+        .text("en", "cxc-error-control-characters", &[]);
+    assert!(body.contains(&message), "{what}: {body}");
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_the_same_way_on_both_engines() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/profiles/a%00b",
+        "/people/a%00b",
+        "/people?q=%00",
+        "/api/v1/profiles?q=a%01b",
+        "/people?q=a%C2%85b",
+        "/api/v1/capacities?lang=%7F",
+    ] {
+        let response = app.get(path).await;
+        assert_control_characters_refused(&app, response, path).await;
+    }
+    let token = app.csrf_token("/login").await;
+    for (username, password) in [("ro\0ot", "whatever it is"), ("root", "pass\0word!!")] {
+        let response = app
+            .post_form(
+                "/login",
+                &[
+                    ("csrf_token", &token),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_control_characters_refused(&app, response, "the sign-in form").await;
+    }
+
+    let client = app.signed_in("Writer", false).await;
+    let put = |body: serde_json::Value| {
+        let client = client.clone();
+        let url = app.url("/api/v1/me/profile");
+        async move { client.put(url).json(&body).send().await.unwrap() }
+    };
+    let profile = |name: &str, bio: &str| serde_json::json!({"display_name": name, "bio": bio, "visibility": "public"});
+    for (name, bio) in [
+        ("Wri\0ter", "fine"),
+        ("Wri\nter", "fine"),
+        ("Writer", "a\0b"),
+    ] {
+        let response = put(profile(name, bio)).await;
+        assert_eq!(response.status(), 422, "{name:?} / {bio:?}");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            problem["errors"][0]["code"], "control_characters",
+            "{problem}"
+        );
+    }
+    let response = put(profile("Writer", "Two lines,\r\nand a\ttab.")).await;
+    assert_eq!(response.status(), 200, "a multi-line bio keeps its lines");
+    let response = app
+        .post_as(
+            &client,
+            "/profile/edit",
+            &[
+                ("display_name", "Writer"),
+                ("bio", "One\r\nTwo"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let response = app
+        .post_as(
+            &client,
+            "/profile/edit",
+            &[
+                ("display_name", "Wri\tter"),
+                ("bio", ""),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_control_characters_refused(&app, response, "a single-line form field").await;
+}
