@@ -16,8 +16,48 @@ pub enum Level {
     Region,
 }
 
-/// What is counted, and among whom.
+/// The one rule every public figure follows — the map, the dashboard, open data and the API:
+/// only public profiles count, people in protected countries are left out (and so are the
+/// countries themselves), and a positive count below `min_cell` is suppressed.
 #[derive(Debug, Clone)]
+pub struct Rule {
+    /// Country numbers of the model that public figures leave out.
+    pub protected: HashSet<u32>,
+    pub min_cell: u64,
+}
+
+impl Rule {
+    /// The people public figures may count.
+    pub fn population(&self, model: &Model) -> RoaringBitmap {
+        let mut people = model.public().clone();
+        for country in &self.protected {
+            people -= model.posting(Dimension::Country, *country, 0);
+        }
+        people
+    }
+
+    /// A count as published: suppressed (`None`) when it is positive but below `min_cell`.
+    pub fn publish(&self, count: u64) -> Option<u64> {
+        if count > 0 && count < self.min_cell {
+            None
+        } else {
+            Some(count)
+        }
+    }
+
+    /// Whether a country (by number) may appear in public figures.
+    pub fn shows_country(&self, country: u32) -> bool {
+        !self.protected.contains(&country)
+    }
+
+    /// Whether the person with this number counts in public figures.
+    pub fn counts_person(&self, model: &Model, person: u32) -> bool {
+        self.population(model).contains(person)
+    }
+}
+
+/// What is counted.
+#[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// A capacity and everything under it; `None` for all capacities.
     pub capacity: Option<u32>,
@@ -25,8 +65,6 @@ pub struct Scope {
     pub language: Option<u32>,
     /// Only members of these organizations (e.g. all organizations of one kind).
     pub organizations: Option<Vec<u32>>,
-    /// Country numbers left out of every public figure.
-    pub protected: HashSet<u32>,
 }
 
 /// Raw counts for one area, before suppression.
@@ -37,12 +75,9 @@ pub struct Counts {
     pub gap: u64,
 }
 
-/// The people public figures may count.
-pub fn population(model: &Model, scope: &Scope) -> RoaringBitmap {
-    let mut people = model.public().clone();
-    for country in &scope.protected {
-        people -= model.posting(Dimension::Country, *country, 0);
-    }
+/// The people a scoped public figure counts.
+pub fn population(model: &Model, rule: &Rule, scope: &Scope) -> RoaringBitmap {
+    let mut people = rule.population(model);
     if let Some(language) = scope.language {
         people &= model.posting(Dimension::Language, language, 0);
     }
@@ -89,8 +124,8 @@ fn uncovered(model: &Model, people: &RoaringBitmap, scope: &Scope) -> RoaringBit
 }
 
 /// Counts per country (by country number) or per region (by index in [`Region::ALL`]).
-pub fn by_area(model: &Model, level: Level, scope: &Scope) -> BTreeMap<u32, Counts> {
-    let people = population(model, scope);
+pub fn by_area(model: &Model, rule: &Rule, level: Level, scope: &Scope) -> BTreeMap<u32, Counts> {
+    let people = population(model, rule, scope);
     let (assets, needs) = match scope.capacity {
         Some(c) => (
             model.posting(Dimension::Offers, c, 0) & &people,
@@ -115,7 +150,7 @@ pub fn by_area(model: &Model, level: Level, scope: &Scope) -> BTreeMap<u32, Coun
         Level::Country => model
             .values(Dimension::Country)
             .into_iter()
-            .filter(|c| !scope.protected.contains(c))
+            .filter(|c| rule.shows_country(*c))
             .map(|c| (c, model.posting(Dimension::Country, c, 0)))
             .collect(),
         Level::Region => (0..Region::ALL.len() as u32)
@@ -138,17 +173,8 @@ pub fn by_area(model: &Model, level: Level, scope: &Scope) -> BTreeMap<u32, Coun
         .collect()
 }
 
-/// A count as published: suppressed (`None`) when it is positive but below `min_cell`.
-pub fn publish(count: u64, min_cell: u64) -> Option<u64> {
-    if count > 0 && count < min_cell {
-        None
-    } else {
-        Some(count)
-    }
-}
-
-/// Offers and needs of every capacity (and its subtree) among public people, for "most
-/// needed, fewest offers" lists.
+/// Offers and needs of every capacity (and its subtree) among `people`, most needed and least
+/// offered first: ranked by the need left uncovered (wants beyond the offers), then by wants.
 pub fn per_capacity(model: &Model, people: &RoaringBitmap) -> Vec<(u32, u64, u64)> {
     let mut out: Vec<(u32, u64, u64)> = model
         .values(Dimension::Wants)
@@ -166,8 +192,10 @@ pub fn per_capacity(model: &Model, people: &RoaringBitmap) -> Vec<(u32, u64, u64
         })
         .collect();
     out.sort_by(|a, b| {
-        (b.2 as f64 / (a.1 as f64 + 1.0))
-            .total_cmp(&(a.2 as f64 / (b.1 as f64 + 1.0)))
+        let uncovered = |(_, offers, wants): &(u32, u64, u64)| wants.saturating_sub(*offers);
+        uncovered(b)
+            .cmp(&uncovered(a))
+            .then(b.2.cmp(&a.2))
             .then(a.0.cmp(&b.0))
     });
     out
@@ -242,11 +270,13 @@ mod tests {
         );
         let scope = Scope {
             capacity: m.capacities.get("wikidata"),
-            language: None,
-            organizations: None,
-            protected: HashSet::new(),
+            ..Scope::default()
         };
-        let counts = by_area(&m, Level::Country, &scope);
+        let open = Rule {
+            protected: HashSet::new(),
+            min_cell: 5,
+        };
+        let counts = by_area(&m, &open, Level::Country, &scope);
         assert_eq!(
             counts[&ke],
             Counts {
@@ -265,17 +295,41 @@ mod tests {
             },
             "members-only profiles never count"
         );
-        let regions = by_area(&m, Level::Region, &scope);
+        let regions = by_area(&m, &open, Level::Region, &scope);
         assert_eq!(regions[&0].needs, 2);
-        let protected = Scope {
+        let shielded = Rule {
             protected: [ke].into(),
-            ..scope
+            min_cell: 5,
         };
-        let counts = by_area(&m, Level::Country, &protected);
+        let counts = by_area(&m, &shielded, Level::Country, &scope);
         assert!(!counts.contains_key(&ke));
-        assert_eq!(by_area(&m, Level::Region, &protected).get(&0), None);
-        assert_eq!(publish(3, 5), None);
-        assert_eq!(publish(0, 5), Some(0));
-        assert_eq!(publish(5, 5), Some(5));
+        assert_eq!(by_area(&m, &shielded, Level::Region, &scope).get(&0), None);
+        let slot = |id: i64| m.slot_of(id).unwrap();
+        assert!(!shielded.counts_person(&m, slot(1)) && shielded.counts_person(&m, slot(3)));
+        assert!(!open.counts_person(&m, slot(4)), "members-only");
+        assert_eq!(open.publish(3), None);
+        assert_eq!(open.publish(0), Some(0));
+        assert_eq!(open.publish(5), Some(5));
+    }
+
+    #[test]
+    fn the_most_needed_are_those_whose_need_is_least_covered() {
+        let mut m = Model::new(&taxonomy());
+        // "sparql": 4 want it and nobody offers it; "wikidata" (its parent) is wanted by 30
+        // and offered by 10 — 20 left without help, so it comes first.
+        for id in 0..30 {
+            let wanted: &[&str] = if id < 4 { &["sparql"] } else { &["wikidata"] };
+            let offered: &[&str] = if id >= 20 { &["wikidata"] } else { &[] };
+            let p = person(&mut m, id, offered, wanted);
+            m.upsert(p);
+        }
+        let everyone = m.public().clone();
+        let ranked: Vec<(&str, u64, u64)> = per_capacity(&m, &everyone)
+            .into_iter()
+            .filter(|(c, _, _)| m.parent(*c).is_some())
+            .map(|(c, offers, wants)| (m.capacities.name(c), offers, wants))
+            .collect();
+        assert_eq!(ranked[0], ("wikidata", 10, 30));
+        assert_eq!(ranked[1], ("sparql", 0, 4));
     }
 }

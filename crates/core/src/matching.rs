@@ -310,6 +310,14 @@ fn capacity_score(
     })
 }
 
+/// Raises a score in [0, 1] by a bounded boost (at most 0.2) without leaving [0, 1]: a low
+/// score grows by nearly the whole factor `1 + boost`, a perfect one stays perfect, and the
+/// order of two scores never flips.
+fn lift(score: f32, boost: f32) -> f32 {
+    let b = boost.clamp(0.0, 0.2);
+    score * (1.0 + b) / (1.0 + b * score)
+}
+
 fn geometric_mean(parts: &[(f32, f32)]) -> f32 {
     let total: f32 = parts.iter().map(|(_, w)| w).sum();
     (parts.iter().map(|(v, w)| w * v.max(0.01).ln()).sum::<f32>() / total).exp()
@@ -533,13 +541,13 @@ fn score_pair(
     if q.region
         .is_some_and(|r| config.emerging_regions.contains(&r))
     {
-        score *= 1.0 + config.emerging_boost.clamp(0.0, 0.2);
+        score = lift(score, config.emerging_boost);
         boosted = true;
     }
     let shown = exposure.get(&q.account_id).copied().unwrap_or(0);
     let popular = shown > config.exposure_threshold;
     if shown < config.exposure_threshold / 4 {
-        score *= 1.0 + config.newcomer_boost.clamp(0.0, 0.2);
+        score = lift(score, config.newcomer_boost);
         boosted = true;
     } else if popular {
         // Spread attention: popular mentors should not be flooded.
@@ -807,6 +815,48 @@ mod tests {
         );
         assert!(found[0].boosted);
         assert!(found[0].score <= 1.2 * 1.05 * config.one_way_share + f32::EPSILON);
+    }
+
+    #[test]
+    fn boosted_scores_stay_between_zero_and_one_in_order() {
+        let mut m = setup();
+        let me = add(&mut m, 1, &["social"], &["sparql"], "sw", 6);
+        let peers: Vec<u32> = (2..6)
+            .map(|id| add(&mut m, id, &["sparql"], &["social"], "sw", 6))
+            .collect();
+        for slot in std::iter::once(me).chain(peers) {
+            let mut p = m.person(slot).unwrap().clone();
+            p.region = Some(Region::SubSaharanAfrica);
+            m.upsert(p);
+        }
+        let config = Config {
+            emerging_boost: 0.2,
+            newcomer_boost: 0.2,
+            diversity: 0.0,
+            ..Config::default()
+        };
+        let p = m.person(me).unwrap();
+        let found = matches(
+            &m,
+            &Subject::person(me, p),
+            &config,
+            &ctx(&Exposure::new(), &HashSet::new()),
+            10,
+        );
+        assert_eq!(found.len(), 4);
+        for f in &found {
+            assert!(f.boosted && f.direction == Direction::Mutual);
+            assert!((0.0..=1.0).contains(&f.score), "{}", f.score);
+        }
+        assert_eq!(lift(1.0, 0.2), 1.0);
+        assert_eq!(lift(0.0, 0.2), 0.0);
+        assert_eq!(lift(0.5, 7.0), lift(0.5, 0.2), "bounded");
+        let mut last = 0.0;
+        for i in 1..=100 {
+            let lifted = lift(i as f32 / 100.0, 0.2);
+            assert!(lifted > last && lifted <= 1.0 && lifted >= i as f32 / 100.0);
+            last = lifted;
+        }
     }
 
     #[test]

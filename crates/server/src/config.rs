@@ -66,6 +66,24 @@ impl Config {
         }
     }
 
+    /// The rule every public figure follows, for this model's country numbers.
+    pub fn public_rule(&self, model: &cxc_core::model::Model) -> cxc_core::aggregates::Rule {
+        cxc_core::aggregates::Rule {
+            protected: self
+                .protected_countries
+                .iter()
+                .filter_map(|c| model.countries.get(c))
+                .collect(),
+            min_cell: self.min_cell,
+        }
+    }
+
+    /// Whether a country (by code) is left out of public figures: for the few figures that
+    /// do not come from the model, such as organizations' countries on the map.
+    pub fn is_protected(&self, country: &str) -> bool {
+        self.protected_countries.iter().any(|c| c == country)
+    }
+
     /// Who sent a request: the peer, or, when the peer is a trusted proxy, the nearest address
     /// in `X-Forwarded-For` that is not one (each proxy appends the address it saw, so what
     /// lies further left could have been written by the client itself).

@@ -63,6 +63,11 @@ pub struct Reason {
 pub struct MatchItem {
     pub username: String,
     pub display_name: String,
+    /// How well this peer fits, from 0 (hardly) to 1 (a perfect fit, both ways for a mutual
+    /// pair), after the bounded boosts for emerging communities and rarely suggested people.
+    /// The list itself is in the recommended order, which also weighs diversity, so a score
+    /// may be followed by a higher one.
+    #[schema(minimum = 0, maximum = 1)]
     pub score: f32,
     #[schema(value_type = String)]
     pub direction: Direction,

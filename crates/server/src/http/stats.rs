@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use askama::Template;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -167,12 +168,6 @@ fn parse(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let protected: HashSet<u32> = state
-        .config
-        .protected_countries
-        .iter()
-        .filter_map(|c| model.countries.get(c))
-        .collect();
     Ok(Parsed {
         level,
         mode,
@@ -180,7 +175,6 @@ fn parse(
             capacity,
             language,
             organizations,
-            protected,
         },
         echo: p.clone(),
     })
@@ -216,7 +210,8 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
     {
         return Ok(doc.clone());
     }
-    let people = aggregates::by_area(model, parsed.level, &parsed.scope);
+    let rule = state.config.public_rule(model);
+    let people = aggregates::by_area(model, &rule, parsed.level, &parsed.scope);
     // Areas by code: people's counts, then organizations offering or needing in their countries.
     let mut counts: BTreeMap<String, Counts> = people
         .into_iter()
@@ -229,7 +224,6 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
         })
         .collect();
     add_organizations(state, &directory, &parsed, &mut counts);
-    let min = state.config.min_cell;
     let areas = counts
         .iter()
         .map(|(code, c)| {
@@ -242,11 +236,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
                 }
             };
             let Counts { assets, needs, gap } = *c;
-            let (a, n, g) = (
-                aggregates::publish(assets, min),
-                aggregates::publish(needs, min),
-                aggregates::publish(gap, min),
-            );
+            let (a, n, g) = (rule.publish(assets), rule.publish(needs), rule.publish(gap));
             Area {
                 code: code.clone(),
                 name,
@@ -266,7 +256,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
         capacity: parsed.echo.capacity.clone().filter(|c| !c.is_empty()),
         language: parsed.echo.language.clone().filter(|c| !c.is_empty()),
         org_kind: parsed.echo.org_kind.clone().filter(|c| !c.is_empty()),
-        min_cell: min,
+        min_cell: rule.min_cell,
         areas,
         license: "CC0-1.0",
     });
@@ -321,7 +311,7 @@ fn add_organizations(
         let mut areas: Vec<String> = org
             .countries
             .iter()
-            .filter(|c| !state.config.protected_countries.contains(c))
+            .filter(|c| !state.config.is_protected(c))
             .filter_map(|c| match parsed.level {
                 Level::Country => Some(c.clone()),
                 Level::Region => state.reference.region_of(c).map(|r| r.code().to_owned()),
@@ -469,7 +459,7 @@ async fn map_page(
     let shapes = world()
         .countries
         .iter()
-        .filter(|s| !state.config.protected_countries.contains(&s.code))
+        .filter(|s| !state.config.is_protected(&s.code))
         .map(|s| {
             let area_code = match doc.level.as_str() {
                 "region" => state
@@ -618,28 +608,19 @@ async fn dashboard_page(
     let directory = state.directory();
     let read = state.read_model();
     let model = &read.model;
-    let min = state.config.min_cell;
-    let shown =
-        |n: u64| aggregates::publish(n, min).map_or_else(|| "—".to_owned(), |n| n.to_string());
-    let protected: HashSet<u32> = state
-        .config
-        .protected_countries
-        .iter()
-        .filter_map(|c| model.countries.get(c))
-        .collect();
-    let scope = Scope {
-        capacity: None,
-        language: None,
-        organizations: None,
-        protected,
+    let rule = state.config.public_rule(model);
+    let min = rule.min_cell;
+    let shown = |n: u64| {
+        rule.publish(n)
+            .map_or_else(|| "—".to_owned(), |n| n.to_string())
     };
-    let people = aggregates::population(model, &scope);
+    let people = rule.population(model);
     let needs_of = |population: &roaring::RoaringBitmap, n: usize| -> Vec<Need> {
         let rows = aggregates::per_capacity(model, population);
         let rows: Vec<_> = rows
             .into_iter()
             .filter(|(c, _, wants)| {
-                *wants >= min
+                rule.publish(*wants).is_some_and(|n| n > 0)
                     && model.parent(*c).is_some()
                     && directory
                         .capacity(model.capacities.name(*c))
@@ -657,7 +638,7 @@ async fn dashboard_page(
                     needs: shown(wants),
                     offers: shown(offers),
                     bar_needs: wants as f64 / max * 100.0,
-                    bar_offers: if offers < min && offers > 0 {
+                    bar_offers: if rule.publish(offers).is_none() {
                         0.0
                     } else {
                         offers as f64 / max * 100.0
@@ -907,14 +888,8 @@ fn table(state: &AppState, level: Level) -> Vec<Vec<String>> {
     let directory = state.directory();
     let read = state.read_model();
     let model = &read.model;
-    let protected: HashSet<u32> = state
-        .config
-        .protected_countries
-        .iter()
-        .filter_map(|c| model.countries.get(c))
-        .collect();
-    let min = state.config.min_cell;
-    let cell = |n: u64| aggregates::publish(n, min).map_or_else(String::new, |n| n.to_string());
+    let rule = state.config.public_rule(model);
+    let cell = |n: u64| rule.publish(n).map_or_else(String::new, |n| n.to_string());
     let mut rows = Vec::new();
     for c in directory.active_capacities() {
         let Some(id) = model.capacities.get(&c.key) else {
@@ -922,11 +897,9 @@ fn table(state: &AppState, level: Level) -> Vec<Vec<String>> {
         };
         let scope = Scope {
             capacity: Some(id),
-            language: None,
-            organizations: None,
-            protected: protected.clone(),
+            ..Scope::default()
         };
-        let counts: BTreeMap<u32, Counts> = aggregates::by_area(model, level, &scope);
+        let counts: BTreeMap<u32, Counts> = aggregates::by_area(model, &rule, level, &scope);
         for (area, n) in counts {
             let (code, region) = match level {
                 Level::Country => {
@@ -942,7 +915,7 @@ fn table(state: &AppState, level: Level) -> Vec<Vec<String>> {
             };
             let suppressed = [n.assets, n.needs, n.gap]
                 .iter()
-                .any(|x| *x > 0 && *x < min);
+                .any(|x| rule.publish(*x).is_none());
             let mut row = vec![c.key.clone(), c.qid.clone().unwrap_or_default()];
             if level == Level::Country {
                 row.push(code);
@@ -1066,33 +1039,65 @@ async fn datapackage(State(state): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
-/// Every public profile as a schema.org Person, in one JSON-LD document.
+/// The last JSON-LD dump, and the model and directory revisions it was built from.
+type DumpCache = Mutex<Option<((u64, i64), Bytes)>>;
+
+/// Every profile that public figures count, as a schema.org Person, in one JSON-LD document.
+/// Built once per model and directory revision: anonymous requests then cost a copy of bytes.
 async fn profiles_dump(State(state): State<AppState>) -> Result<Response, AppError> {
-    let directory = state.directory();
-    let protected = &state.config.protected_countries;
-    let mut people = Vec::new();
-    crate::db::profiles::for_each(state.db.pool(), |p| {
-        let public = p.profile.visibility == cxc_core::Visibility::Public;
-        let shielded = p
-            .profile
-            .country
-            .as_ref()
-            .is_some_and(|c| protected.contains(c));
-        if public && !shielded {
-            let mut person =
-                super::profiles::person_json_ld(&state, &directory, &p.username, &p.profile, "en");
-            if let Some(obj) = person.as_object_mut() {
-                obj.remove("@context");
-            }
-            people.push(person);
+    static CACHE: OnceLock<DumpCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let (directory, directory_version) = state.versioned_directory();
+    let revision = (state.read_model().model.revision(), directory_version);
+    let cached = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .filter(|(built, _)| *built == revision)
+        .map(|(_, body)| body.clone());
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            // Who counts, read under the model's lock, which no database read may wait under.
+            let (revision, counted) = {
+                let read = state.read_model();
+                let model = &read.model;
+                let counted: HashSet<i64> = state
+                    .config
+                    .public_rule(model)
+                    .population(model)
+                    .iter()
+                    .filter_map(|slot| model.person(slot).map(|p| p.account_id))
+                    .collect();
+                ((model.revision(), directory_version), counted)
+            };
+            let mut people = Vec::with_capacity(counted.len());
+            crate::db::profiles::for_each(state.db.pool(), |p| {
+                if counted.contains(&p.account_id) {
+                    let mut person = super::profiles::person_json_ld(
+                        &state,
+                        &directory,
+                        &p.username,
+                        &p.profile,
+                        "en",
+                    );
+                    if let Some(obj) = person.as_object_mut() {
+                        obj.remove("@context");
+                    }
+                    people.push(person);
+                }
+                Ok(())
+            })
+            .await
+            .map_err(AppError::Internal)?;
+            let document = serde_json::json!({"@context": "https://schema.org", "@graph": people});
+            let body = Bytes::from(serde_json::to_vec(&document).map_err(anyhow::Error::from)?);
+            *cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((revision, body.clone()));
+            body
         }
-        Ok(())
-    })
-    .await
-    .map_err(AppError::Internal)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/ld+json")],
-        Json(serde_json::json!({"@context": "https://schema.org", "@graph": people})),
-    )
-        .into_response())
+    };
+    Ok(([(header::CONTENT_TYPE, "application/ld+json")], body).into_response())
 }

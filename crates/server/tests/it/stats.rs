@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{TestApp, dataset, with_dataset};
 
@@ -507,4 +507,56 @@ async fn organizations_count_as_assets_and_needs_where_they_are() {
             .all(|a| a["code"] != "GH"),
         "organizations speak no language"
     );
+}
+
+#[tokio::test]
+async fn the_profiles_dump_follows_every_change_to_who_counts() {
+    let app = TestApp::spawn_with(|c| c.protected_countries = vec!["IR".into()]).await;
+    let graph = |dump: Value| -> Vec<String> {
+        dump["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let dump = || async {
+        graph(
+            app.get("/opendata/profiles.jsonld")
+                .await
+                .json()
+                .await
+                .unwrap(),
+        )
+    };
+    assert!(dump().await.is_empty());
+    let client = app.signed_in("Mahamat", false).await;
+    let put = |body: Value| {
+        let client = client.clone();
+        let url = app.url("/api/v1/me/profile");
+        async move { client.put(url).json(&body).send().await.unwrap().status() }
+    };
+    assert_eq!(
+        put(json!({"display_name": "Mahamat", "country": "TD"})).await,
+        200
+    );
+    assert_eq!(dump().await, ["Mahamat"], "a new public profile appears");
+    assert_eq!(
+        put(json!({"display_name": "Mahamat", "country": "TD", "visibility": "members"})).await,
+        200
+    );
+    assert!(dump().await.is_empty(), "members-only leaves the dump");
+    assert_eq!(
+        put(json!({"display_name": "Mahamat", "country": "IR"})).await,
+        200
+    );
+    assert!(
+        dump().await.is_empty(),
+        "a protected country leaves the dump"
+    );
+    assert_eq!(
+        put(json!({"display_name": "Mahamat B.", "country": "TD"})).await,
+        200
+    );
+    assert_eq!(dump().await, ["Mahamat B."], "an edit shows at once");
 }
