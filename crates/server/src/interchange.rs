@@ -424,7 +424,7 @@ pub async fn import(
     flush(&mut tx, &mut known, &mut pending).await?;
     if report.profiles > 0 {
         // One entry for the whole import: other instances rebuild rather than replay it.
-        catalog::log_change(&mut tx, "import", "*").await?;
+        catalog::log_change(&mut tx, catalog::ChangeKind::Import, "*").await?;
     }
     tx.commit().await?;
     Ok(report)

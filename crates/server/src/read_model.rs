@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use cxc_core::matching::Exposure;
 use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
 
-use crate::db::catalog;
+use crate::db::catalog::{self, ChangeKind};
 use crate::db::profiles::{self, StoredProfile};
 use crate::directory::Directory;
 use crate::error::AppError;
@@ -219,11 +219,17 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
     let _one_at_a_time = state.sync_lock.lock().await;
     let since = state.read_model().last_change;
     let changes = catalog::changes_since(state.db.pool(), since).await?;
-    let Some(last) = changes.iter().map(|c| c.0).max() else {
+    let Some(last) = changes.iter().map(|c| c.id).max() else {
         return Ok(());
     };
-    if changes.iter().any(|c| c.1 == "import") {
+    let rebuild = changes.iter().any(|c| match c.kind {
         // A bulk import: rebuilding is faster than replaying it profile by profile.
+        ChangeKind::Import => true,
+        // Entries this model has not read were pruned: only a rebuild catches up.
+        ChangeKind::Pruned => c.key.parse::<i64>().is_ok_and(|horizon| horizon > since),
+        _ => false,
+    });
+    if rebuild {
         let directory = state.refresh_directory().await?;
         let mut fresh = ReadModel::build(state.db.pool(), &directory, &state.reference)
             .await
@@ -235,7 +241,7 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
     }
     let taxonomy_changed = changes
         .iter()
-        .any(|c| c.1 == "capacity" || c.1 == "organization");
+        .any(|c| matches!(c.kind, ChangeKind::Capacity | ChangeKind::Organization));
     let directory = if taxonomy_changed {
         state.refresh_directory().await?
     } else {
@@ -243,14 +249,17 @@ pub async fn sync(state: &AppState) -> Result<(), AppError> {
     };
     let accounts: BTreeSet<i64> = changes
         .iter()
-        .filter(|c| c.1 == "profile")
-        .filter_map(|c| c.2.parse().ok())
+        .filter(|c| c.kind == ChangeKind::Profile)
+        .filter_map(|c| c.key.parse().ok())
         .collect();
     let mut loaded = Vec::with_capacity(accounts.len());
     for id in &accounts {
         loaded.push((*id, profiles::load(&state.db, *id).await?));
     }
-    let blocks = if changes.iter().any(|c| c.1 == "block" || c.1 == "profile") {
+    let blocks = if changes
+        .iter()
+        .any(|c| matches!(c.kind, ChangeKind::Block | ChangeKind::Profile))
+    {
         Some(blocks_of(state.db.pool()).await?)
     } else {
         None

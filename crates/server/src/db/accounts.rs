@@ -332,7 +332,12 @@ pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-    super::catalog::log_change(&mut tx, "profile", &account_id.to_string()).await?;
+    super::catalog::log_change(
+        &mut tx,
+        super::catalog::ChangeKind::Profile,
+        &account_id.to_string(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -381,7 +386,12 @@ pub async fn block(db: &Db, account_id: i64, blocked_id: i64) -> Result<(), AppE
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    super::catalog::log_change(&mut tx, "block", &account_id.to_string()).await?;
+    super::catalog::log_change(
+        &mut tx,
+        super::catalog::ChangeKind::Block,
+        &account_id.to_string(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -393,7 +403,12 @@ pub async fn unblock(db: &Db, account_id: i64, blocked_id: i64) -> Result<(), Ap
         .bind(blocked_id)
         .execute(&mut *tx)
         .await?;
-    super::catalog::log_change(&mut tx, "block", &account_id.to_string()).await?;
+    super::catalog::log_change(
+        &mut tx,
+        super::catalog::ChangeKind::Block,
+        &account_id.to_string(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -146,6 +146,56 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
     Ok(Directory::new(capacities, organizations))
 }
 
+/// What a change-log entry says changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Capacity,
+    Organization,
+    /// A profile or account, by account id.
+    Profile,
+    /// Someone's blocks, by account id.
+    Block,
+    /// A bulk import: followers rebuild rather than replay it.
+    Import,
+    /// Entries up to the id in the key were removed: a follower that had not read them
+    /// rebuilds.
+    Pruned,
+}
+
+impl ChangeKind {
+    const ALL: [ChangeKind; 6] = [
+        ChangeKind::Capacity,
+        ChangeKind::Organization,
+        ChangeKind::Profile,
+        ChangeKind::Block,
+        ChangeKind::Import,
+        ChangeKind::Pruned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Capacity => "capacity",
+            ChangeKind::Organization => "organization",
+            ChangeKind::Profile => "profile",
+            ChangeKind::Block => "block",
+            ChangeKind::Import => "import",
+            ChangeKind::Pruned => "pruned",
+        }
+    }
+
+    fn parse(s: &str) -> Option<ChangeKind> {
+        ChangeKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One change-log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub id: i64,
+    pub kind: ChangeKind,
+    pub key: String,
+}
+
 /// The last change to the taxonomy or organizations, to notice changes made by another process
 /// (an import, another instance) without reloading everything.
 pub async fn directory_version(pool: &sqlx::AnyPool) -> Result<i64, AppError> {
@@ -166,27 +216,63 @@ pub async fn last_change(pool: &sqlx::AnyPool) -> Result<i64, AppError> {
 }
 
 /// Change-log entries after `since`, oldest first.
-pub async fn changes_since(
-    pool: &sqlx::AnyPool,
-    since: i64,
-) -> Result<Vec<(i64, String, String)>, AppError> {
-    Ok(sqlx::query_as(
+pub async fn changes_since(pool: &sqlx::AnyPool, since: i64) -> Result<Vec<Change>, AppError> {
+    let rows = sqlx::query(
         "SELECT id, entity, entity_key FROM change_log WHERE id > $1 ORDER BY id LIMIT 10000",
     )
     .bind(since)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for r in rows {
+        let entity: String = r.try_get("entity")?;
+        // An entry of a kind this version does not know (written by a newer one) changes
+        // nothing it holds.
+        if let Some(kind) = ChangeKind::parse(&entity) {
+            changes.push(Change {
+                id: r.try_get("id")?,
+                kind,
+                key: r.try_get("entity_key")?,
+            });
+        }
+    }
+    Ok(changes)
 }
 
 /// Records a change, in the same transaction as the change itself.
-pub async fn log_change(tx: &mut Tx, entity: &str, key: &str) -> Result<(), AppError> {
+pub async fn log_change(tx: &mut Tx, kind: ChangeKind, key: &str) -> Result<(), AppError> {
     sqlx::query("INSERT INTO change_log (entity, entity_key, created_at) VALUES ($1, $2, $3)")
-        .bind(entity)
+        .bind(kind.as_str())
         .bind(key)
         .bind(now())
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Removes entries written before `before` (a Unix time) but the newest, and says how far it
+/// went with a `Pruned` entry, so that a follower still behind that point rebuilds. Returns
+/// how many entries went.
+pub async fn prune_changes(db: &super::Db, before: i64) -> Result<u64, AppError> {
+    let mut tx = db.begin_write().await?;
+    let horizon: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(id), 0) FROM change_log WHERE created_at < $1 \
+         AND id < (SELECT MAX(id) FROM change_log)",
+    )
+    .bind(before)
+    .fetch_one(&mut *tx)
+    .await?;
+    if horizon == 0 {
+        return Ok(0);
+    }
+    let removed = sqlx::query("DELETE FROM change_log WHERE id <= $1")
+        .bind(horizon)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    log_change(&mut tx, ChangeKind::Pruned, &horizon.to_string()).await?;
+    tx.commit().await?;
+    Ok(removed)
 }
 
 /// Writes a validated capacity by key, with all its texts. A new capacity gets a slug from its
@@ -250,7 +336,7 @@ pub async fn save_capacity(
             .await?
         }
     };
-    log_change(tx, "capacity", &c.key).await?;
+    log_change(tx, ChangeKind::Capacity, &c.key).await?;
     sqlx::query("DELETE FROM capacity_texts WHERE capacity_id = $1")
         .bind(id)
         .execute(&mut **tx)
@@ -285,7 +371,7 @@ pub async fn set_status(
     .bind(capacity_id)
     .execute(&mut **tx)
     .await?;
-    log_change(tx, "capacity", &capacity_id.to_string()).await
+    log_change(tx, ChangeKind::Capacity, &capacity_id.to_string()).await
 }
 
 /// Whether a slug is free (for a new capacity).
@@ -345,7 +431,7 @@ pub async fn save_organization(
     .bind(now())
     .fetch_one(&mut **tx)
     .await?;
-    log_change(tx, "organization", &o.key).await?;
+    log_change(tx, ChangeKind::Organization, &o.key).await?;
     for table in [
         "organization_texts",
         "organization_countries",

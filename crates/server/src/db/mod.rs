@@ -38,6 +38,9 @@ pub struct Db {
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// The PostgreSQL advisory lock every write transaction holds ("cxc" in ASCII).
+const WRITE_LOCK: i64 = 0x0063_7863;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -114,12 +117,23 @@ impl Db {
         &self.pool
     }
 
-    /// A write transaction. On SQLite it takes the write lock at once: a deferred transaction
-    /// that reads and then writes can fail with SQLITE_BUSY when another connection wrote first.
+    /// A write transaction, one at a time on both engines. On SQLite it takes the write lock
+    /// at once: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
+    /// when another connection wrote first. On PostgreSQL it takes a transaction-wide advisory
+    /// lock, so that write transactions commit in the order they numbered their change-log
+    /// entries: otherwise a follower that has read up to entry 12 could miss entry 11,
+    /// committed after 12, for good.
     pub async fn begin_write(&self) -> Result<Tx, AppError> {
         let tx = match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
         };
         Ok(tx)
     }

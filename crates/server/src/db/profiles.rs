@@ -89,7 +89,12 @@ pub async fn save_many(
     }
     let now = now();
     for w in writes.iter().filter(|w| w.origin == Origin::Edit) {
-        super::catalog::log_change(tx, "profile", &w.account_id.to_string()).await?;
+        super::catalog::log_change(
+            tx,
+            super::catalog::ChangeKind::Profile,
+            &w.account_id.to_string(),
+        )
+        .await?;
     }
     let replaced: Vec<Cell> = writes
         .iter()

@@ -209,9 +209,13 @@ async fn serve_connections(
     graceful.shutdown().await;
 }
 
+/// How long change-log entries are kept: an instance that stops following for longer (a
+/// paused process) rebuilds its model when it resumes.
+const CHANGE_LOG_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// Housekeeping: every 300 ms, follow the change log (writes made by other instances or by an
-/// import); every ten minutes, drop expired sessions and recovered rate limits and let
-/// suggestion counts fade.
+/// import); every ten minutes, drop expired sessions and recovered rate limits, let
+/// suggestion counts fade and prune the change log.
 async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_millis(300));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -233,6 +237,10 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         state.exposure.decay();
         if let Err(e) = crate::db::accounts::delete_expired(&state.db).await {
             tracing::warn!(error = %e, "could not remove expired sessions");
+        }
+        let kept_since = crate::db::now() - CHANGE_LOG_KEPT.as_secs() as i64;
+        if let Err(e) = crate::db::catalog::prune_changes(&state.db, kept_since).await {
+            tracing::warn!(error = %e, "could not prune the change log");
         }
     }
 }

@@ -69,6 +69,17 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database for a second instance; only the first handle drops it.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+}
+
 fn rand_suffix() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod api;
+mod changes;
 mod cli;
 mod common;
 mod exchange;
