@@ -188,7 +188,14 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| anyhow::anyhow!("cannot create {username}: {e}"))?;
+            .map_err(|e| {
+                let reason = match e {
+                    cxc::error::AppError::Conflict(key) => cxc::i18n::I18n::load()
+                        .map_or_else(|_| key.to_owned(), |i18n| i18n.text("en", key, &[])),
+                    other => other.to_string(),
+                };
+                anyhow::anyhow!("cannot create {username}: {reason}")
+            })?;
             let role = if admin { "administrator" } else { "member" };
             println!("Created {} ({role}, id {}).", account.username, account.id);
             if hash.is_none() {

@@ -518,3 +518,73 @@ async fn control_characters_are_refused_the_same_way_on_both_engines() {
         .await;
     assert_control_characters_refused(&app, response, "a single-line form field").await;
 }
+
+#[tokio::test]
+async fn look_alike_usernames_are_refused() {
+    let app = TestApp::spawn().await;
+    app.sign_up("root", PASSWORD).await;
+    let token = app.csrf_token("/signup").await;
+    for look_alike in ["r\u{43e}ot", "R\u{41e}\u{41e}T"] {
+        let response = app
+            .post_form(
+                "/signup",
+                &[
+                    ("csrf_token", &token),
+                    ("username", look_alike),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 422, "{look_alike}");
+        let html = response.text().await.unwrap();
+        let message = app
+            .state
+            .i18n
+            .text("en", "cxc-error-username-confusable", &[]);
+        assert!(html.contains(&message), "{look_alike}");
+    }
+    assert_eq!(cxc::db::accounts::count(&app.state.db).await.unwrap(), 1);
+
+    // The command line refuses them too.
+    let db = app.db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cxc"))
+            .args(["user", "add", "r\u{43e}ot"])
+            .env("CXC_DATABASE_URL", db)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("looks too much like"), "{stderr}");
+}
+
+#[tokio::test]
+async fn accounts_from_before_skeletons_get_theirs() {
+    let db = crate::common::TestDb::new().await;
+    let opened = cxc::db::Db::open(&db.url).await.unwrap();
+    let username = cxc_core::Username::parse("Old Timer").unwrap();
+    let new = cxc::db::accounts::NewAccount {
+        username: &username,
+        password_hash: None,
+        is_admin: false,
+        wikimedia_sub: None,
+    };
+    cxc::db::accounts::create(&opened, new).await.unwrap();
+    sqlx::query("UPDATE accounts SET username_skeleton = NULL")
+        .execute(opened.pool())
+        .await
+        .unwrap();
+    opened.close().await;
+
+    let reopened = cxc::db::Db::open(&db.url).await.unwrap();
+    let skeleton: Option<String> = sqlx::query_scalar("SELECT username_skeleton FROM accounts")
+        .fetch_one(reopened.pool())
+        .await
+        .unwrap();
+    assert_eq!(skeleton, Some(username.skeleton()));
+    reopened.close().await;
+}
