@@ -588,3 +588,36 @@ async fn accounts_from_before_skeletons_get_theirs() {
     assert_eq!(skeleton, Some(username.skeleton()));
     reopened.close().await;
 }
+
+#[tokio::test]
+async fn the_command_line_stops_quietly_when_its_reader_goes_away() {
+    let app = TestApp::spawn().await;
+    for i in 0..30 {
+        create_account(&app, &format!("Listed {i}")).await;
+    }
+    let db = app.db.url.clone();
+    for args in [
+        &["user", "list"][..],
+        &["export"][..],
+        &["token", "list"][..],
+    ] {
+        let db = db.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            // What `| head` leaves behind once it has read enough: a pipe nobody reads.
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            std::process::Command::new(env!("CARGO_BIN_EXE_cxc"))
+                .args(args)
+                .env("CXC_DATABASE_URL", db)
+                .stdout(writer)
+                .stderr(std::process::Stdio::piped())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
