@@ -4,7 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+// parking_lot locks are not poisoned: a request that panics while holding one (answered with
+// a 500) does not make every later request that needs it panic too.
+use parking_lot::Mutex;
 
 use askama::Template;
 use axum::Json;
@@ -211,7 +215,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
     );
     // Revisions are unique in the process; organizations come from the directory.
     let revision = (model.revision(), directory_version);
-    if let Some((rev, doc)) = cache().lock().expect("map cache").get(&key)
+    if let Some((rev, doc)) = cache().lock().get(&key)
         && *rev == revision
     {
         return Ok(doc.clone());
@@ -270,7 +274,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
         areas,
         license: "CC0-1.0",
     });
-    let mut cache = cache().lock().expect("map cache");
+    let mut cache = cache().lock();
     if cache.len() > 2000 {
         cache.clear();
     }

@@ -621,3 +621,59 @@ async fn the_command_line_stops_quietly_when_its_reader_goes_away() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_panic_is_a_500_problem_and_poisons_nothing() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let app = TestApp::spawn().await;
+    let state = app.state.clone();
+    let routes = cxc::http::router(app.state.clone()).merge(cxc::http::with_layers(
+        axum::Router::new().route(
+            "/api/v1/boom",
+            axum::routing::get(move || {
+                let state = state.clone();
+                async move {
+                    let _held = state.read_model_mut();
+                    panic!("a bug while the read model is held");
+                    #[allow(unreachable_code)]
+                    ()
+                }
+            }),
+        ),
+        app.state.clone(),
+    ));
+    let request = |path: &str| {
+        axum::http::Request::get(path)
+            .header("accept-language", "fr")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = routes
+        .clone()
+        .oneshot(request("/api/v1/boom"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "internal");
+    assert_eq!(
+        problem["detail"],
+        app.state.i18n.text("fr", "cxc-error-internal", &[])
+    );
+
+    // What the panicking request held is whole again for the next ones.
+    let response = routes
+        .oneshot(request("/api/v1/profiles?limit=1"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.get("/people").await.status(), 200);
+}
