@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod capacities;
 pub mod context;
+pub mod extract;
 pub mod health;
 pub mod matches;
 pub mod metrics;
@@ -103,6 +104,11 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::from_fn(security_headers))
                 .layer(CompressionLayer::new())
+                // Inside compression, which would otherwise have encoded the bodies it replaces.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    context::explain_errors,
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     axum::http::StatusCode::REQUEST_TIMEOUT,
                     state.config.request_timeout,

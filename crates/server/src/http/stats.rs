@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
+use super::extract::Query;
 use super::page::{Page, render};
 use crate::directory::{Directory, ORGANIZATION_KINDS};
 use crate::error::AppError;

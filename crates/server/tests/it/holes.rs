@@ -677,3 +677,97 @@ async fn a_panic_is_a_500_problem_and_poisons_nothing() {
     assert_eq!(response.status(), 200);
     assert_eq!(app.get("/people").await.status(), 200);
 }
+
+/// Fails unless `response` is a problem document with this status and code, in French.
+async fn assert_problem(app: &TestApp, response: reqwest::Response, status: u16, code: &str) {
+    let what = response.url().to_string();
+    assert_eq!(response.status().as_u16(), status, "{what}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "{what}"
+    );
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], code, "{what}: {problem}");
+    assert_eq!(problem["status"], status, "{what}");
+    let title = app.state.i18n.text(
+        "fr",
+        &format!("cxc-problem-{}", code.replace('_', "-")),
+        &[],
+    );
+    assert_eq!(problem["title"], title, "{what}: a translated title");
+    assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+}
+
+#[tokio::test]
+async fn every_error_is_a_translated_problem_document() {
+    let app = TestApp::spawn().await;
+    let client = app.signed_in("Asker", false).await;
+    let get = |path: &str| {
+        let request = client.get(app.url(path)).header("accept-language", "fr");
+        async move { request.send().await.unwrap() }
+    };
+    for path in [
+        "/api/v1/me/matches?limit=abc",
+        "/api/v1/me/matches?limit=-1",
+        "/api/v1/profiles/%FF%FE",
+        "/api/v1/me/matches?limit=1&limit=2",
+    ] {
+        assert_problem(&app, get(path).await, 400, "bad_request").await;
+    }
+    let long = format!("/api/v1/profiles?q={}", "a".repeat(10_000));
+    assert_problem(&app, get(&long).await, 414, "uri_too_long").await;
+
+    let response = client
+        .delete(app.url("/api/v1/capacities"))
+        .header("accept-language", "fr")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("allow"));
+    assert_problem(&app, response, 405, "method_not_allowed").await;
+
+    let huge = serde_json::json!({"display_name": "Asker", "bio": "x".repeat(3 << 20)});
+    let response = client
+        .put(app.url("/api/v1/me/profile"))
+        .header("accept-language", "fr")
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(&app, response, 413, "payload_too_large").await;
+
+    // Pages outside the API answer browsers with a page, and JSON clients with a problem.
+    let response = app
+        .client
+        .get(app.url("/people/%FF"))
+        .header("accept", "application/json")
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(&app, response, 400, "bad_request").await;
+    let response = app.get("/people/%FF").await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_is_a_problem_document() {
+    let app = TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::ZERO).await;
+    // A session cookie makes the request wait for the database, past the zero timeout.
+    let response = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", "cxc_session=whatever")
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(&app, response, 408, "timeout").await;
+}
