@@ -45,6 +45,18 @@ impl Username {
         Self::key_of(&self.0)
     }
 
+    /// What the name looks like: its key's confusable skeleton (Unicode TR39), shared by names
+    /// that only look alike, such as `root` and `rоot` with a Cyrillic о. Wikimedia refuses a
+    /// new name whose skeleton another name has (AntiSpoof), and so does cxc.
+    pub fn skeleton(&self) -> String {
+        Self::skeleton_of(&self.0)
+    }
+
+    /// The skeleton of text that may not be a valid username (a stored name, say).
+    pub fn skeleton_of(raw: &str) -> String {
+        unicode_security::skeleton(&Self::key_of(raw)).collect()
+    }
+
     /// The key of text that may not be a valid username (a sign-in attempt, say).
     pub fn key_of(raw: &str) -> String {
         raw.trim()
@@ -135,6 +147,27 @@ mod tests {
                 Err(Invalid("cxc-error-username-characters"))
             );
         }
+    }
+
+    #[test]
+    fn look_alike_usernames_share_a_skeleton() {
+        let root = Username::parse("root").unwrap().skeleton();
+        assert_eq!(
+            Username::parse("r\u{43e}ot").unwrap().skeleton(),
+            root,
+            "Cyrillic о"
+        );
+        assert_eq!(Username::parse("ROOT").unwrap().skeleton(), root);
+        assert_eq!(
+            Username::skeleton_of("r\u{41e}\u{41e}t"),
+            root,
+            "Cyrillic О"
+        );
+        assert_ne!(Username::parse("rest").unwrap().skeleton(), root);
+        assert_eq!(
+            Username::skeleton_of("modern"),
+            Username::skeleton_of("rnodern")
+        );
     }
 
     #[test]

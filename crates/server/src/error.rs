@@ -26,6 +26,8 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("bad request ({0})")]
     BadRequest(&'static str),
+    #[error("request body too large")]
+    TooLarge,
     #[error("the database does not answer")]
     Unavailable,
     #[error(transparent)]
@@ -40,6 +42,34 @@ pub struct ErrorReport {
     pub code: &'static str,
     pub key: &'static str,
     pub fields: Vec<FieldError>,
+}
+
+impl ErrorReport {
+    /// What to say about an error response that came without an explanation: from axum's
+    /// router (405), a body limit (413) or the request timeout (408).
+    pub fn for_status(status: StatusCode) -> ErrorReport {
+        let (code, key) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "cxc-error-not-found"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "cxc-error-method-not-allowed")
+            }
+            StatusCode::REQUEST_TIMEOUT => ("timeout", "cxc-error-timeout"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "cxc-error-body-too-large"),
+            StatusCode::URI_TOO_LONG => ("uri_too_long", "cxc-error-uri-too-long"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "cxc-error-unsupported-media-type")
+            }
+            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "cxc-error-unavailable"),
+            s if s.is_client_error() => ("bad_request", "cxc-error-bad-request"),
+            _ => ("internal", "cxc-error-internal"),
+        };
+        ErrorReport {
+            status,
+            code,
+            key,
+            fields: Vec::new(),
+        }
+    }
 }
 
 impl AppError {
@@ -59,6 +89,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,6 +106,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest(_) => "bad_request",
+            AppError::TooLarge => "payload_too_large",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -89,6 +121,7 @@ impl AppError {
             AppError::Csrf => "cxc-error-csrf",
             AppError::RateLimited { .. } => "cxc-error-rate-limited",
             AppError::Invalid(_) => "cxc-error-invalid-input",
+            AppError::TooLarge => "cxc-error-body-too-large",
             AppError::Unavailable => "cxc-error-unavailable",
             AppError::Internal(_) => "cxc-error-internal",
         }

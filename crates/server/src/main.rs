@@ -1,4 +1,4 @@
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -13,8 +13,37 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Prints a line on standard output, and returns the error instead of panicking when nobody
+/// reads it any more (`cxc user list | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    };
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    match run().await {
+        // Whoever read the output has seen enough: that is no failure.
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether writing failed because the reader went away (also when JSON was being written).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let kind = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => Some(io.kind()),
+            None => cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let format = match &cli.command {
         Command::Serve(args) => args.log_format,
@@ -25,10 +54,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(*args).await,
         Command::Migrate(db) => {
             Db::open(&db.database).await?;
-            println!(
+            say!(
                 "The database schema is up to date ({}).",
                 describe_database(&db.database)
-            );
+            )?;
             Ok(())
         }
         Command::User(command) => user(command).await,
@@ -109,7 +138,7 @@ async fn serve(args: cxc::cli::ServeArgs) -> anyhow::Result<()> {
         "cxc {} started",
         env!("CARGO_PKG_VERSION")
     );
-    println!("cxc is running. Open {url} in your browser (Ctrl-C to stop).");
+    say!("cxc is running. Open {url} in your browser (Ctrl-C to stop).")?;
     http::serve(state, listener, http::shutdown_signal()).await
 }
 
@@ -136,14 +165,14 @@ async fn import(
     let result = cxc::interchange::import(&db, &reference, &i18n, sources, &|n| bar.inc(n)).await;
     bar.finish_and_clear();
     let report = result.context("nothing was imported")?;
-    println!(
+    say!(
         "Imported {} capacities, {} organizations and {} profiles in {:.1} s; {} records were unchanged.",
         report.capacities,
         report.organizations,
         report.profiles,
         started.elapsed().as_secs_f64(),
         report.unchanged
-    );
+    )?;
     db.close().await;
     Ok(())
 }
@@ -160,13 +189,13 @@ async fn export(
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
             let n = cxc::interchange::export(&db, &mut file).await?;
-            std::io::Write::flush(&mut file)?;
+            file.flush()?;
             n
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let n = cxc::interchange::export(&db, &mut out).await?;
-            std::io::Write::flush(&mut out)?;
+            out.flush()?;
             n
         }
     };
@@ -216,13 +245,20 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| anyhow::anyhow!("cannot create {username}: {e}"))?;
+            .map_err(|e| {
+                let reason = match e {
+                    cxc::error::AppError::Conflict(key) => cxc::i18n::I18n::load()
+                        .map_or_else(|_| key.to_owned(), |i18n| i18n.text("en", key, &[])),
+                    other => other.to_string(),
+                };
+                anyhow::anyhow!("cannot create {username}: {reason}")
+            })?;
             let role = if admin { "administrator" } else { "member" };
-            println!("Created {} ({role}, id {}).", account.username, account.id);
+            say!("Created {} ({role}, id {}).", account.username, account.id)?;
             if hash.is_none() {
-                println!(
+                say!(
                     "It has no password yet: it can sign in once its owner claims it through Wikimedia."
-                );
+                )?;
             }
             Ok(())
         }
@@ -239,7 +275,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 if a.has_password {
                     notes.push("password");
                 }
-                println!("{}\t{}\t{}", a.id, a.username, notes.join(","));
+                say!("{}\t{}\t{}", a.id, a.username, notes.join(","))?;
             }
             Ok(())
         }
@@ -256,11 +292,11 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             let token = auth::new_api_token();
             let id =
                 accounts::create_token(&db, account.id, &label, &auth::secret_hash(&token)).await?;
-            println!(
+            say!(
                 "Token {id} for {} created. It is shown only now; send it as `Authorization: Bearer TOKEN`:",
                 account.username
-            );
-            println!("{token}");
+            )?;
+            say!("{token}")?;
             Ok(())
         }
         TokenCommand::List { name, db } => {
@@ -282,13 +318,13 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
                     || "never used".to_owned(),
                     |u| format!("last used {}", format_time(u)),
                 );
-                println!(
+                say!(
                     "{}\t{}\t{}\t{state}\tcreated {}\t{used}",
                     t.id,
                     t.username,
                     t.label,
                     format_time(t.created_at)
-                );
+                )?;
             }
             Ok(())
         }
@@ -297,7 +333,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             if !accounts::revoke_token(&db, id).await? {
                 bail!("no active token has id {id} (see `cxc token list`)");
             }
-            println!("Token {id} revoked.");
+            say!("Token {id} revoked.")?;
             Ok(())
         }
     }

@@ -3,7 +3,11 @@
 //! change log, so a write on any instance shows on every instance within a second.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
+
+// parking_lot locks are not poisoned: a request that panics while holding one (answered with
+// a 500) does not make every later request that needs it panic too.
+use parking_lot::{Mutex, RwLock};
 
 use cxc_core::matching::Exposure;
 use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
@@ -154,14 +158,13 @@ struct Suggestions {
 
 impl ExposureCounts {
     pub fn snapshot(&self) -> Arc<Exposure> {
-        self.current.read().expect("exposure lock").clone()
+        self.current.read().clone()
     }
 
     /// Notes that these accounts were suggested to `viewer`.
     pub fn record(&self, viewer: i64, accounts: impl IntoIterator<Item = i64>) {
         self.queued
             .lock()
-            .expect("exposure lock")
             .pending
             .extend(accounts.into_iter().map(|a| (viewer, a)));
     }
@@ -169,7 +172,7 @@ impl ExposureCounts {
     /// Counts what was recorded since the last call, each viewer once per suggested person.
     pub fn fold_in(&self) {
         let fresh: Vec<i64> = {
-            let mut queued = self.queued.lock().expect("exposure lock");
+            let mut queued = self.queued.lock();
             let Suggestions { pending, counted } = &mut *queued;
             pending
                 .drain(..)
@@ -190,7 +193,7 @@ impl ExposureCounts {
     /// Halves every count, so that attention given long ago is slowly forgotten; a viewer
     /// shown someone again after this counts again.
     pub fn decay(&self) {
-        self.queued.lock().expect("exposure lock").counted.clear();
+        self.queued.lock().counted.clear();
         self.update(|counts| {
             counts.retain(|_, n| {
                 *n /= 2;
@@ -200,7 +203,7 @@ impl ExposureCounts {
     }
 
     fn update(&self, change: impl FnOnce(&mut Exposure)) {
-        let mut current = self.current.write().expect("exposure lock");
+        let mut current = self.current.write();
         change(Arc::make_mut(&mut current));
     }
 }

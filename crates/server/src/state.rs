@@ -5,13 +5,16 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::ops::Deref;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
+// parking_lot locks are not poisoned: a request that panics while holding one (answered with
+// a 500) does not make every later request that needs it panic too.
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -97,22 +100,22 @@ impl AppState {
 
 impl Inner {
     /// The read model, for searching and matching.
-    pub fn read_model(&self) -> std::sync::RwLockReadGuard<'_, ReadModel> {
-        self.read_model.read().expect("read model lock")
+    pub fn read_model(&self) -> RwLockReadGuard<'_, ReadModel> {
+        self.read_model.read()
     }
 
-    pub fn read_model_mut(&self) -> std::sync::RwLockWriteGuard<'_, ReadModel> {
-        self.read_model.write().expect("read model lock")
+    pub fn read_model_mut(&self) -> RwLockWriteGuard<'_, ReadModel> {
+        self.read_model.write()
     }
 
     /// The taxonomy and organizations as last loaded.
     pub fn directory(&self) -> Arc<Directory> {
-        self.directory.read().expect("directory lock").0.clone()
+        self.directory.read().0.clone()
     }
 
     /// The directory with the version it was loaded at, for caches of what it labels.
     pub fn versioned_directory(&self) -> (Arc<Directory>, DirectoryVersion) {
-        let current = self.directory.read().expect("directory lock");
+        let current = self.directory.read();
         (current.0.clone(), current.1)
     }
 
@@ -120,11 +123,11 @@ impl Inner {
     /// import, or by another instance). Cheap when nothing changed: one small query.
     pub async fn refresh_directory(&self) -> Result<Arc<Directory>, crate::error::AppError> {
         let version = catalog::directory_version(self.db.pool()).await?;
-        if self.directory.read().expect("directory lock").1 == version {
+        if self.directory.read().1 == version {
             return Ok(self.directory());
         }
         let fresh = Arc::new(catalog::load_directory(self.db.pool()).await?);
-        *self.directory.write().expect("directory lock") = (fresh.clone(), version);
+        *self.directory.write() = (fresh.clone(), version);
         Ok(fresh)
     }
 }

@@ -35,15 +35,29 @@ pub struct NewAccount<'a> {
     pub wikimedia_sub: Option<&'a str>,
 }
 
+/// Creates an account, unless its name is taken or only looks like one that is (a name with
+/// the same skeleton but another key: `rоot` beside `root`).
 pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
+    let skeleton = new.username.skeleton();
+    let look_alike: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE username_skeleton = $1 AND username_key <> $2 LIMIT 1",
+    )
+    .bind(&skeleton)
+    .bind(new.username.key())
+    .fetch_optional(db.pool())
+    .await?;
+    if look_alike.is_some() {
+        return Err(AppError::Conflict("cxc-error-username-confusable"));
+    }
     let sql = format!(
-        "INSERT INTO accounts (username, username_key, password_hash, is_admin, wikimedia_sub, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {}",
+        "INSERT INTO accounts (username, username_key, username_skeleton, password_hash, is_admin, wikimedia_sub, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {}",
         ACCOUNT_COLUMNS.replace("a.", "")
     );
     let result = sqlx::query(&sql)
         .bind(new.username.as_str())
         .bind(new.username.key())
+        .bind(skeleton)
         .bind(new.password_hash)
         .bind(i64::from(new.is_admin))
         .bind(new.wikimedia_sub)
@@ -67,15 +81,22 @@ pub async fn create_many_in(
     let mut created = Vec::with_capacity(usernames.len());
     for chunk in usernames.chunks(140) {
         let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, 0, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .map(|i| {
+                let n = i * 4;
+                format!("(${}, ${}, ${}, 0, ${})", n + 1, n + 2, n + 3, n + 4)
+            })
             .collect();
         let sql = format!(
-            "INSERT INTO accounts (username, username_key, is_admin, created_at) VALUES {} RETURNING username_key, id",
+            "INSERT INTO accounts (username, username_key, username_skeleton, is_admin, created_at) VALUES {} RETURNING username_key, id",
             values.join(", ")
         );
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
         for name in chunk {
-            query = query.bind(name.as_str()).bind(name.key()).bind(now());
+            query = query
+                .bind(name.as_str())
+                .bind(name.key())
+                .bind(name.skeleton())
+                .bind(now());
         }
         created.extend(query.fetch_all(&mut **tx).await?);
     }
@@ -140,11 +161,12 @@ pub async fn link_wikimedia(
     username: &Username,
 ) -> Result<(), AppError> {
     let result = sqlx::query(
-        "UPDATE accounts SET wikimedia_sub = $1, username = $2, username_key = $3 WHERE id = $4",
+        "UPDATE accounts SET wikimedia_sub = $1, username = $2, username_key = $3, username_skeleton = $4 WHERE id = $5",
     )
     .bind(sub)
     .bind(username.as_str())
     .bind(username.key())
+    .bind(username.skeleton())
     .bind(account_id)
     .execute(db.pool())
     .await;
@@ -152,6 +174,31 @@ pub async fn link_wikimedia(
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("cxc-error-username-taken")),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives accounts made before skeletons were stored theirs; does nothing once all have one.
+pub async fn fill_in_skeletons(db: &Db) -> Result<u64, AppError> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, username FROM accounts WHERE username_skeleton IS NULL ORDER BY id LIMIT 1000",
+        )
+        .fetch_all(db.pool())
+        .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = db.begin_write().await?;
+        for (id, username) in &rows {
+            sqlx::query("UPDATE accounts SET username_skeleton = $1 WHERE id = $2")
+                .bind(Username::skeleton_of(username))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
     }
 }
 

@@ -106,6 +106,8 @@ impl Db {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        // Skeletons are computed in Rust, so migration 0005 leaves them to be filled in here.
+        accounts::fill_in_skeletons(self).await?;
         Ok(())
     }
 

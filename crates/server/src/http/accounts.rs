@@ -1,11 +1,11 @@
 //! Signing up, in and out, changing a password, signing in with Wikimedia, choosing a language.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use cxc_core::{Password, Username};
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 use super::context::{
     LANGUAGE_COOKIE, OAUTH_COOKIE, RequestContext, SESSION_COOKIE, cookie, set_cookie,
 };
+use super::extract::{Form, Query};
 use super::page::{FieldErrors, Page, render};
 use crate::auth::{hash_password, random_secret, secret_hash, verify_password};
 use crate::db::accounts::{self, Account, NewAccount};

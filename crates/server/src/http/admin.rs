@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::capacities::{TreeNode, tree};
 use super::context::RequestContext;
+use super::extract::Path;
 use super::page::{FieldErrors, Page, render};
 use super::profiles::Live;
 use crate::db::catalog::{self, Suggestion};

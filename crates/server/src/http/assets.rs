@@ -1,11 +1,12 @@
 //! Static files, embedded in the binary and served under content-hashed names with a one-year
 //! immutable cache lifetime: a new release changes the name, so browsers never see stale CSS.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use super::extract::Path;
 use crate::error::AppError;
 use crate::state::AppState;
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
+use super::extract::{Path, Query};
 use super::page::{Page, render};
 use crate::db::{catalog, profiles};
 use crate::directory::{Capacity, CapacityStatus, Directory};

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -107,17 +107,47 @@ fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The interface language a request asks for: `uselang`, the language cookie, or the
+/// browser's languages.
+fn language(state: &AppState, req: &Request) -> &'static str {
     let headers = req.headers();
-    let is_api = req.uri().path().starts_with("/api/");
     let uselang = query_param(req.uri().query(), "uselang");
-    let lang = state.i18n.negotiate(
+    state.i18n.negotiate(
         uselang.as_deref(),
         cookie(headers, LANGUAGE_COOKIE),
         headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
-    );
+    )
+}
+
+fn path_and_query(req: &Request) -> String {
+    req.uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
+}
+
+impl RequestContext {
+    /// A visitor known only by what the request says, for errors answered outside the context.
+    fn anonymous(state: &AppState, req: &Request) -> RequestContext {
+        let is_api = req.uri().path().starts_with("/api/");
+        RequestContext {
+            lang: language(state, req),
+            account: None,
+            session_hash: None,
+            csrf: String::new(),
+            client_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            path: path_and_query(req),
+            is_api,
+            problem: wants_problem(is_api, req.headers()),
+        }
+    }
+}
+
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = language(&state, &req);
+    let headers = req.headers();
+    let is_api = req.uri().path().starts_with("/api/");
     let existing_csrf = cookie(headers, CSRF_COOKIE)
         .filter(|v| v.len() == 43)
         .map(str::to_owned);
@@ -136,10 +166,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .filter_map(|v| v.to_str().ok())
         .collect();
     let client_ip = state.config.client_address(peer, &forwarded_for);
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let path = path_and_query(&req);
 
     let mut ctx = RequestContext {
         lang,
@@ -205,7 +232,7 @@ async fn refuse_control_characters(req: Request) -> Result<Request, AppError> {
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, BODY_LIMIT)
         .await
-        .map_err(|_| AppError::BadRequest("cxc-error-body-too-large"))?;
+        .map_err(|_| AppError::TooLarge)?;
     if form {
         // A form comes from a page, whose error page says what is wrong.
         let refused = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
@@ -290,7 +317,7 @@ async fn authenticate_and_check(
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, FORM_BODY_LIMIT)
         .await
-        .map_err(|_| AppError::BadRequest("cxc-error-body-too-large"))?;
+        .map_err(|_| AppError::TooLarge)?;
     let submitted = from_header.or_else(|| {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()?
@@ -318,26 +345,75 @@ fn check_origin(headers: &HeaderMap, base_url: &str) -> Result<(), AppError> {
     }
 }
 
+/// An error response without an explanation: axum's own (405, an extractor's rejection), or
+/// a layer's (the timeout's 408, a body limit's 413). Pages and problem documents that
+/// handlers render have a content type of their own.
+fn is_unexplained(response: &Response) -> bool {
+    let status = response.status();
+    (status.is_client_error() || status.is_server_error())
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"))
+}
+
+/// The error page or problem document for `report`, in place of `response`'s body.
+fn explain(
+    state: &AppState,
+    ctx: &RequestContext,
+    report: &ErrorReport,
+    response: Response,
+) -> Response {
+    let mut rendered = if ctx.problem {
+        super::api::problem(state, ctx.lang, report)
+    } else {
+        super::page::error_page(state, ctx, report)
+    };
+    // Keep what the handler set besides the body (WWW-Authenticate, Retry-After, Allow, cookies).
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rendered.headers_mut().append(name, value.clone());
+        }
+    }
+    *rendered.status_mut() = report.status;
+    rendered
+}
+
+/// The longest address answered; hyper itself refuses longer ones only past 64 KiB, and
+/// without a word.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// The last word on errors, outside every layer that can answer one (the request timeout):
+/// an unexplained error response becomes a page or problem document like the others, for a
+/// visitor known only by language, since the request context did not see it through. It also
+/// refuses addresses too long to be real.
+pub async fn explain_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ctx = RequestContext::anonymous(&state, &req);
+    let uri_length = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_length > MAX_URI_BYTES {
+        let report = ErrorReport::for_status(StatusCode::URI_TOO_LONG);
+        return explain(&state, &ctx, &report, Response::default());
+    }
+    let response = next.run(req).await;
+    if is_unexplained(&response) {
+        let report = ErrorReport::for_status(response.status());
+        return explain(&state, &ctx, &report, response);
+    }
+    response
+}
+
 fn finish(
     state: &AppState,
     ctx: &RequestContext,
     new_csrf: Option<String>,
     mut response: Response,
 ) -> Response {
-    if let Some(report) = response.extensions_mut().remove::<ErrorReport>() {
-        let mut rendered = if ctx.problem {
-            super::api::problem(state, ctx.lang, &report)
-        } else {
-            super::page::error_page(state, ctx, &report)
-        };
-        // Keep what the handler set besides the body (WWW-Authenticate, Retry-After, cookies).
-        for (name, value) in response.headers() {
-            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-                rendered.headers_mut().append(name, value.clone());
-            }
-        }
-        *rendered.status_mut() = report.status;
-        response = rendered;
+    let report = match response.extensions_mut().remove::<ErrorReport>() {
+        Some(report) => Some(report),
+        None => is_unexplained(&response).then(|| ErrorReport::for_status(response.status())),
+    };
+    if let Some(report) = report {
+        response = explain(state, ctx, &report, response);
     }
     if let Some(token) = new_csrf {
         response.headers_mut().append(

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use cxc_core::Relation;
@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
+use super::extract::{Path, Query};
 use super::page::{Page, render};
 use crate::db::accounts::Account;
 use crate::db::catalog;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod capacities;
 pub mod context;
+pub mod extract;
 pub mod health;
 pub mod matches;
 pub mod metrics;
@@ -23,7 +24,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -32,6 +33,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -72,7 +74,16 @@ pub fn router(state: AppState) -> Router {
     if state.config.metrics_listen.is_none() {
         app = app.route("/metrics", get(metrics::render));
     }
-    app.fallback(|| async { AppError::NotFound })
+    with_layers(app.fallback(|| async { AppError::NotFound }), state)
+}
+
+/// Puts routes under the layers every response goes through (public so that tests can put
+/// routes of their own under them).
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        // Inside the request context, so that a panic is answered like any internal error: a
+        // problem document or page in the caller's language.
+        .layer(CatchPanicLayer::custom(answer_panic))
         .layer(middleware::from_fn_with_state(state.clone(), context::middleware))
         .layer(middleware::from_fn(metrics::track))
         .layer(
@@ -93,12 +104,26 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::from_fn(security_headers))
                 .layer(CompressionLayer::new())
+                // Inside compression, which would otherwise have encoded the bodies it replaces.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    context::explain_errors,
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     axum::http::StatusCode::REQUEST_TIMEOUT,
                     state.config.request_timeout,
                 )),
         )
         .with_state(state)
+}
+
+fn answer_panic(panic: Box<dyn std::any::Any + Send>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    AppError::Internal(anyhow::anyhow!("a request handler panicked: {message}")).into_response()
 }
 
 /// The metrics page alone, for a separate (private) listener.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
+use super::extract::Path;
 use super::page::{FieldErrors, Page, render};
 use super::profiles::{
     CapacityRow, Choices, Live, capacity_rows, capacity_rows_from_pairs, choices, entries_from_rows,

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::{RequestContext, SESSION_COOKIE, set_cookie};
+use super::extract::{Form, Path};
 use super::page::{FieldErrors, Page, render};
 use crate::db::accounts::{self, Account};
 use crate::db::profiles::{self, StoredProfile};
@@ -643,7 +644,7 @@ struct DeleteForm {
 async fn delete_submit(
     State(state): State<AppState>,
     ctx: RequestContext,
-    axum::Form(form): axum::Form<DeleteForm>,
+    Form(form): Form<DeleteForm>,
 ) -> Result<Response, AppError> {
     let Some(account) = &ctx.account else {
         return Ok(Redirect::to("/login?return=/account").into_response());

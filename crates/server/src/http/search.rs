@@ -470,11 +470,7 @@ impl FacetLabels {
     fn current(state: &AppState, model: &Model, lang: &'static str) -> Arc<FacetLabels> {
         let (directory, version) = state.versioned_directory();
         let built_for = (version, model.revision());
-        if let Some(table) = state
-            .facet_labels
-            .read()
-            .expect("facet labels lock")
-            .get(lang)
+        if let Some(table) = state.facet_labels.read().get(lang)
             && table.built_for == built_for
         {
             return table.clone();
@@ -482,11 +478,7 @@ impl FacetLabels {
         let table = Arc::new(FacetLabels::build(
             state, &directory, model, lang, built_for,
         ));
-        state
-            .facet_labels
-            .write()
-            .expect("facet labels lock")
-            .insert(lang, table.clone());
+        state.facet_labels.write().insert(lang, table.clone());
         table
     }
 

@@ -4,12 +4,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+// parking_lot locks are not poisoned: a request that panics while holding one (answered with
+// a 500) does not make every later request that needs it panic too.
+use parking_lot::Mutex;
 
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
+use super::extract::Query;
 use super::page::{Page, render};
 use crate::directory::{Directory, ORGANIZATION_KINDS};
 use crate::error::AppError;
@@ -205,7 +210,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
     );
     // Revisions are unique in the process; organizations come from the directory.
     let revision = (model.revision(), directory_version);
-    if let Some((rev, doc)) = cache().lock().expect("map cache").get(&key)
+    if let Some((rev, doc)) = cache().lock().get(&key)
         && *rev == revision
     {
         return Ok(doc.clone());
@@ -260,7 +265,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
         areas,
         license: "CC0-1.0",
     });
-    let mut cache = cache().lock().expect("map cache");
+    let mut cache = cache().lock();
     if cache.len() > 2000 {
         cache.clear();
     }
@@ -1051,7 +1056,6 @@ async fn profiles_dump(State(state): State<AppState>) -> Result<Response, AppErr
     let revision = (state.read_model().model.revision(), directory_version);
     let cached = cache
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .as_ref()
         .filter(|(built, _)| *built == revision)
         .map(|(_, body)| body.clone());
@@ -1092,10 +1096,7 @@ async fn profiles_dump(State(state): State<AppState>) -> Result<Response, AppErr
             .map_err(AppError::Internal)?;
             let document = serde_json::json!({"@context": "https://schema.org", "@graph": people});
             let body = Bytes::from(serde_json::to_vec(&document).map_err(anyhow::Error::from)?);
-            *cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some((revision, body.clone()));
+            *cache.lock() = Some((revision, body.clone()));
             body
         }
     };

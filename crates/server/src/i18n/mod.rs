@@ -209,10 +209,12 @@ pub fn chain(code: &str) -> std::sync::Arc<[String]> {
 }
 
 fn shared_chain(code: &str) -> std::sync::Arc<[String]> {
-    use std::sync::{Arc, Mutex, OnceLock};
+    use std::sync::{Arc, OnceLock};
+
+    use parking_lot::Mutex;
     static CHAINS: OnceLock<Mutex<HashMap<String, Arc<[String]>>>> = OnceLock::new();
     let chains = CHAINS.get_or_init(Default::default);
-    let mut chains = chains.lock().expect("fallback chain cache");
+    let mut chains = chains.lock();
     if let Some(found) = chains.get(code) {
         return found.clone();
     }

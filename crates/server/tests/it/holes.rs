@@ -518,3 +518,256 @@ async fn control_characters_are_refused_the_same_way_on_both_engines() {
         .await;
     assert_control_characters_refused(&app, response, "a single-line form field").await;
 }
+
+#[tokio::test]
+async fn look_alike_usernames_are_refused() {
+    let app = TestApp::spawn().await;
+    app.sign_up("root", PASSWORD).await;
+    let token = app.csrf_token("/signup").await;
+    for look_alike in ["r\u{43e}ot", "R\u{41e}\u{41e}T"] {
+        let response = app
+            .post_form(
+                "/signup",
+                &[
+                    ("csrf_token", &token),
+                    ("username", look_alike),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 422, "{look_alike}");
+        let html = response.text().await.unwrap();
+        let message = app
+            .state
+            .i18n
+            .text("en", "cxc-error-username-confusable", &[]);
+        assert!(html.contains(&message), "{look_alike}");
+    }
+    assert_eq!(cxc::db::accounts::count(&app.state.db).await.unwrap(), 1);
+
+    // The command line refuses them too.
+    let db = app.db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cxc"))
+            .args(["user", "add", "r\u{43e}ot"])
+            .env("CXC_DATABASE_URL", db)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("looks too much like"), "{stderr}");
+}
+
+#[tokio::test]
+async fn accounts_from_before_skeletons_get_theirs() {
+    let db = crate::common::TestDb::new().await;
+    let opened = cxc::db::Db::open(&db.url).await.unwrap();
+    let username = cxc_core::Username::parse("Old Timer").unwrap();
+    let new = cxc::db::accounts::NewAccount {
+        username: &username,
+        password_hash: None,
+        is_admin: false,
+        wikimedia_sub: None,
+    };
+    cxc::db::accounts::create(&opened, new).await.unwrap();
+    sqlx::query("UPDATE accounts SET username_skeleton = NULL")
+        .execute(opened.pool())
+        .await
+        .unwrap();
+    opened.close().await;
+
+    let reopened = cxc::db::Db::open(&db.url).await.unwrap();
+    let skeleton: Option<String> = sqlx::query_scalar("SELECT username_skeleton FROM accounts")
+        .fetch_one(reopened.pool())
+        .await
+        .unwrap();
+    assert_eq!(skeleton, Some(username.skeleton()));
+    reopened.close().await;
+}
+
+#[tokio::test]
+async fn the_command_line_stops_quietly_when_its_reader_goes_away() {
+    let app = TestApp::spawn().await;
+    for i in 0..30 {
+        create_account(&app, &format!("Listed {i}")).await;
+    }
+    let db = app.db.url.clone();
+    for args in [
+        &["user", "list"][..],
+        &["export"][..],
+        &["token", "list"][..],
+    ] {
+        let db = db.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            // What `| head` leaves behind once it has read enough: a pipe nobody reads.
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            std::process::Command::new(env!("CARGO_BIN_EXE_cxc"))
+                .args(args)
+                .env("CXC_DATABASE_URL", db)
+                .stdout(writer)
+                .stderr(std::process::Stdio::piped())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_panic_is_a_500_problem_and_poisons_nothing() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let app = TestApp::spawn().await;
+    let state = app.state.clone();
+    let routes = cxc::http::router(app.state.clone()).merge(cxc::http::with_layers(
+        axum::Router::new().route(
+            "/api/v1/boom",
+            axum::routing::get(move || {
+                let state = state.clone();
+                async move {
+                    let _held = state.read_model_mut();
+                    panic!("a bug while the read model is held");
+                    #[allow(unreachable_code)]
+                    ()
+                }
+            }),
+        ),
+        app.state.clone(),
+    ));
+    let request = |path: &str| {
+        axum::http::Request::get(path)
+            .header("accept-language", "fr")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = routes
+        .clone()
+        .oneshot(request("/api/v1/boom"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "internal");
+    assert_eq!(
+        problem["detail"],
+        app.state.i18n.text("fr", "cxc-error-internal", &[])
+    );
+
+    // What the panicking request held is whole again for the next ones.
+    let response = routes
+        .oneshot(request("/api/v1/profiles?limit=1"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.get("/people").await.status(), 200);
+}
+
+/// Fails unless `response` is a problem document with this status and code, in French.
+async fn assert_problem(app: &TestApp, response: reqwest::Response, status: u16, code: &str) {
+    let what = response.url().to_string();
+    assert_eq!(response.status().as_u16(), status, "{what}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "{what}"
+    );
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], code, "{what}: {problem}");
+    assert_eq!(problem["status"], status, "{what}");
+    let title = app.state.i18n.text(
+        "fr",
+        &format!("cxc-problem-{}", code.replace('_', "-")),
+        &[],
+    );
+    assert_eq!(problem["title"], title, "{what}: a translated title");
+    assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+}
+
+#[tokio::test]
+async fn every_error_is_a_translated_problem_document() {
+    let app = TestApp::spawn().await;
+    let client = app.signed_in("Asker", false).await;
+    let get = |path: &str| {
+        let request = client.get(app.url(path)).header("accept-language", "fr");
+        async move { request.send().await.unwrap() }
+    };
+    for path in [
+        "/api/v1/me/matches?limit=abc",
+        "/api/v1/me/matches?limit=-1",
+        "/api/v1/profiles/%FF%FE",
+        "/api/v1/me/matches?limit=1&limit=2",
+    ] {
+        assert_problem(&app, get(path).await, 400, "bad_request").await;
+    }
+    let long = format!("/api/v1/profiles?q={}", "a".repeat(10_000));
+    assert_problem(&app, get(&long).await, 414, "uri_too_long").await;
+
+    let response = client
+        .delete(app.url("/api/v1/capacities"))
+        .header("accept-language", "fr")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("allow"));
+    assert_problem(&app, response, 405, "method_not_allowed").await;
+
+    let huge = serde_json::json!({"display_name": "Asker", "bio": "x".repeat(3 << 20)});
+    let response = client
+        .put(app.url("/api/v1/me/profile"))
+        .header("accept-language", "fr")
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(&app, response, 413, "payload_too_large").await;
+
+    // Pages outside the API answer browsers with a page, and JSON clients with a problem.
+    let response = app
+        .client
+        .get(app.url("/people/%FF"))
+        .header("accept", "application/json")
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(&app, response, 400, "bad_request").await;
+    let response = app.get("/people/%FF").await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_is_a_problem_document() {
+    let app = TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::ZERO).await;
+    // A session cookie makes the request wait for the database, past the zero timeout.
+    let response = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", "cxc_session=whatever")
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(&app, response, 408, "timeout").await;
+}
