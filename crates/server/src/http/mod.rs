@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api;
+pub mod api_schema;
 pub mod assets;
 pub mod capacities;
 pub mod context;

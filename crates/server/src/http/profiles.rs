@@ -98,8 +98,7 @@ pub struct EntryDoc {
 pub struct LanguageDoc {
     /// A Wikimedia language code such as `pt-br`.
     code: String,
-    /// A Babel level 0–5, or `"native"`.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::api_schema::language_level)]
     level: serde_json::Value,
 }
 
@@ -375,13 +374,13 @@ pub struct ProfileInput {
     #[serde(default)]
     languages: Vec<LanguageDoc>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = super::api_schema::capacity_references)]
     known: Vec<CapacityRef>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = super::api_schema::capacity_references)]
     offered: Vec<CapacityRef>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = super::api_schema::capacity_references)]
     wanted: Vec<CapacityRef>,
     #[serde(default)]
     affiliations: Vec<String>,
@@ -540,7 +539,8 @@ pub struct PersonalData {
     /// Whether a Wikimedia account is linked (its id is kept only to recognise you).
     wikimedia_linked: bool,
     has_password: bool,
-    #[schema(value_type = Object)]
+    /// The profile, as `GET /api/v1/me/profile` returns it; null before one is saved.
+    #[schema(value_type = Option<Object>)]
     profile: Option<serde_json::Value>,
     /// Labels and dates of your API tokens (never the tokens).
     #[schema(value_type = Vec<Object>)]

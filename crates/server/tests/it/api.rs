@@ -145,3 +145,39 @@ async fn the_openapi_document_describes_the_routes() {
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+/// The OpenAPI document is a contract with every client generated from it: any change to it
+/// shows in review as a change to `openapi.snapshot.json`. After an intended change, run
+/// `CXC_UPDATE_SNAPSHOTS=1 scripts/test api::the_openapi_document_is_pinned` and commit the file.
+#[tokio::test]
+async fn the_openapi_document_is_pinned() {
+    let app = TestApp::spawn().await;
+    let mut doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    // Where this test server listens is not part of the contract.
+    if let Some(obj) = doc.as_object_mut() {
+        obj.remove("servers");
+    }
+    let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/openapi.snapshot.json");
+    if std::env::var_os("CXC_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let pinned = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        pinned == text,
+        "the OpenAPI document changed; if that is intended, run CXC_UPDATE_SNAPSHOTS=1 scripts/test api::the_openapi_document_is_pinned and commit {}",
+        path.display()
+    );
+    let level = &doc["components"]["schemas"]["LanguageDoc"]["properties"]["level"];
+    assert_eq!(level["oneOf"][0]["type"], "integer");
+    assert_eq!(level["oneOf"][0]["maximum"], 5);
+    assert_eq!(level["oneOf"][1]["enum"][0], "native");
+    let score = &doc["components"]["schemas"]["MatchItem"]["properties"]["score"];
+    assert_eq!(
+        (score["minimum"].as_f64(), score["maximum"].as_f64()),
+        (Some(0.0), Some(1.0))
+    );
+    let profile = &doc["components"]["schemas"]["PersonalData"]["properties"]["profile"];
+    assert!(profile.to_string().contains("null"), "{profile}");
+}
