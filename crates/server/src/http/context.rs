@@ -376,7 +376,16 @@ fn explain(
         }
     }
     *rendered.status_mut() = report.status;
+    vary_on_accept(&mut rendered);
     rendered
+}
+
+/// Says that the response depends on `Accept` (JSON or JSON-LD, a page or a problem
+/// document), so that caches keep one per kind.
+pub fn vary_on_accept(response: &mut Response) {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept"));
 }
 
 /// The longest address answered; hyper itself refuses longer ones only past 64 KiB, and
@@ -415,11 +424,24 @@ fn finish(
     if let Some(report) = report {
         response = explain(state, ctx, &report, response);
     }
-    if let Some(token) = new_csrf {
-        response.headers_mut().append(
+    let headers = response.headers_mut();
+    // A response kept for a year by every cache on the way must be the same for everyone: no
+    // cookie of one visitor's.
+    let immutable = headers
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes().windows(9).any(|w| w == b"immutable"));
+    if let Some(token) = new_csrf.filter(|_| !immutable) {
+        headers.append(
             header::SET_COOKIE,
             set_cookie(CSRF_COOKIE, &token, None, state.config.secure_cookies()),
         );
+    }
+    // What was made for a signed-in person, or sets someone's cookies, is theirs: no cache,
+    // shared or on disk, keeps it.
+    if (ctx.account.is_some() || headers.contains_key(header::SET_COOKIE))
+        && !headers.contains_key(header::CACHE_CONTROL)
+    {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
