@@ -148,9 +148,12 @@ pub struct ServeArgs {
         value_name = "ADDRESS|CIDR"
     )]
     pub trusted_proxies: Vec<IpNet>,
-    /// Serve /metrics on this separate address instead of the main one
+    /// Serve /metrics on this separate (private) address
     #[arg(long, env = "CXC_METRICS_LISTEN", value_name = "ADDRESS:PORT")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Serve /metrics on the main address too, to anyone
+    #[arg(long, env = "CXC_METRICS_PUBLIC")]
+    pub metrics_public: bool,
     /// Public maps, statistics and open data hide counts of fewer than this many people
     #[arg(long, env = "CXC_MIN_CELL", default_value_t = 5, value_name = "PEOPLE")]
     pub min_cell: u64,
@@ -209,6 +212,7 @@ impl ServeArgs {
         config.request_timeout = std::time::Duration::from_secs(self.request_timeout);
         config.trusted_proxies = self.trusted_proxies.clone();
         config.metrics_listen = self.metrics_listen;
+        config.metrics_public = self.metrics_public;
         config.min_cell = self.min_cell.max(1);
         config.matching.emerging_boost = self.match_emerging_boost.clamp(0.0, 0.2);
         config.matching.emerging_regions = self
@@ -323,6 +327,11 @@ mod tests {
         assert!(config.protected_countries.is_empty());
         assert!(config.oauth.is_none());
         assert!(config.trusted_proxies.is_empty());
+        assert!(
+            !config.metrics_public,
+            "metrics are private unless asked for"
+        );
+        assert!(serve(&["--metrics-public"]).metrics_public);
         let config = serve(&["--trusted-proxies", "10.0.0.0/8, 192.0.2.1,::1"]);
         assert_eq!(config.trusted_proxies.len(), 3);
         assert!(

@@ -21,8 +21,10 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Reverse proxies whose `X-Forwarded-For` says who the client is (for rate limits).
     pub trusted_proxies: Vec<IpNet>,
-    /// Serve `/metrics` on this address instead of the main listener.
+    /// Serve `/metrics` on this address.
     pub metrics_listen: Option<SocketAddr>,
+    /// Serve `/metrics` on the main listener too, to anyone who asks.
+    pub metrics_public: bool,
     pub oauth: Option<OAuthConfig>,
     /// Public aggregates hide counts of fewer than this many people.
     pub min_cell: u64,
@@ -59,6 +61,7 @@ impl Config {
             header_read_timeout: Duration::from_secs(10),
             trusted_proxies: Vec::new(),
             metrics_listen: None,
+            metrics_public: false,
             oauth: None,
             min_cell: 5,
             protected_countries: Vec::new(),

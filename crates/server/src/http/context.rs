@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -109,9 +109,8 @@ fn is_unsafe(method: &Method) -> bool {
 
 /// The interface language a request asks for: `uselang`, the language cookie, or the
 /// browser's languages.
-fn language(state: &AppState, req: &Request) -> &'static str {
-    let headers = req.headers();
-    let uselang = query_param(req.uri().query(), "uselang");
+fn language(state: &AppState, uri: &Uri, headers: &HeaderMap) -> &'static str {
+    let uselang = query_param(uri.query(), "uselang");
     state.i18n.negotiate(
         uselang.as_deref(),
         cookie(headers, LANGUAGE_COOKIE),
@@ -121,32 +120,31 @@ fn language(state: &AppState, req: &Request) -> &'static str {
     )
 }
 
-fn path_and_query(req: &Request) -> String {
-    req.uri()
-        .path_and_query()
+fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
 }
 
 impl RequestContext {
     /// A visitor known only by what the request says, for errors answered outside the context.
-    fn anonymous(state: &AppState, req: &Request) -> RequestContext {
-        let is_api = req.uri().path().starts_with("/api/");
+    fn anonymous(state: &AppState, uri: &Uri, headers: &HeaderMap) -> RequestContext {
+        let is_api = uri.path().starts_with("/api/");
         RequestContext {
-            lang: language(state, req),
+            lang: language(state, uri, headers),
             account: None,
             session_hash: None,
             csrf: String::new(),
             client_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            path: path_and_query(req),
+            path: path_and_query(uri),
             is_api,
-            problem: wants_problem(is_api, req.headers()),
+            problem: wants_problem(is_api, headers),
         }
     }
 }
 
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let lang = language(&state, &req);
     let headers = req.headers();
+    let lang = language(&state, req.uri(), headers);
     let is_api = req.uri().path().starts_with("/api/");
     let existing_csrf = cookie(headers, CSRF_COOKIE)
         .filter(|v| v.len() == 43)
@@ -166,7 +164,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .filter_map(|v| v.to_str().ok())
         .collect();
     let client_ip = state.config.client_address(peer, &forwarded_for);
-    let path = path_and_query(&req);
+    let path = path_and_query(req.uri());
 
     let mut ctx = RequestContext {
         lang,
@@ -376,7 +374,16 @@ fn explain(
         }
     }
     *rendered.status_mut() = report.status;
+    vary_on_accept(&mut rendered);
     rendered
+}
+
+/// Says that the response depends on `Accept` (JSON or JSON-LD, a page or a problem
+/// document), so that caches keep one per kind.
+pub fn vary_on_accept(response: &mut Response) {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept"));
 }
 
 /// The longest address answered; hyper itself refuses longer ones only past 64 KiB, and
@@ -388,18 +395,26 @@ const MAX_URI_BYTES: usize = 8 * 1024;
 /// visitor known only by language, since the request context did not see it through. It also
 /// refuses addresses too long to be real.
 pub async fn explain_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ctx = RequestContext::anonymous(&state, &req);
-    let uri_length = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
-    if uri_length > MAX_URI_BYTES {
-        let report = ErrorReport::for_status(StatusCode::URI_TOO_LONG);
-        return explain(&state, &ctx, &report, Response::default());
+    // Only what the explanation needs is kept (cheap copies), and read only on an error.
+    let uri = req.uri().clone();
+    let mut headers = HeaderMap::new();
+    for name in [header::ACCEPT, header::ACCEPT_LANGUAGE, header::COOKIE] {
+        for value in req.headers().get_all(&name) {
+            headers.append(&name, value.clone());
+        }
     }
-    let response = next.run(req).await;
-    if is_unexplained(&response) {
-        let report = ErrorReport::for_status(response.status());
-        return explain(&state, &ctx, &report, response);
+    let uri_length = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let response = if uri_length > MAX_URI_BYTES {
+        StatusCode::URI_TOO_LONG.into_response()
+    } else {
+        next.run(req).await
+    };
+    if !is_unexplained(&response) {
+        return response;
     }
-    response
+    let ctx = RequestContext::anonymous(&state, &uri, &headers);
+    let report = ErrorReport::for_status(response.status());
+    explain(&state, &ctx, &report, response)
 }
 
 fn finish(
@@ -415,11 +430,24 @@ fn finish(
     if let Some(report) = report {
         response = explain(state, ctx, &report, response);
     }
-    if let Some(token) = new_csrf {
-        response.headers_mut().append(
+    let headers = response.headers_mut();
+    // A response kept for a year by every cache on the way must be the same for everyone: no
+    // cookie of one visitor's.
+    let immutable = headers
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes().windows(9).any(|w| w == b"immutable"));
+    if let Some(token) = new_csrf.filter(|_| !immutable) {
+        headers.append(
             header::SET_COOKIE,
             set_cookie(CSRF_COOKIE, &token, None, state.config.secure_cookies()),
         );
+    }
+    // What was made for a signed-in person, or sets someone's cookies, is theirs: no cache,
+    // shared or on disk, keeps it.
+    if (ctx.account.is_some() || headers.contains_key(header::SET_COOKIE))
+        && !headers.contains_key(header::CACHE_CONTROL)
+    {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }

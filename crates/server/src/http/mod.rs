@@ -22,7 +22,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -72,7 +72,8 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route("/static/{file}", get(assets::serve));
-    if state.config.metrics_listen.is_none() {
+    // Route and latency figures tell an attacker what is slow: public only when asked for.
+    if state.config.metrics_public {
         app = app.route("/metrics", get(metrics::render));
     }
     with_layers(app.fallback(|| async { AppError::NotFound }), state)
@@ -103,7 +104,10 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    security_headers,
+                ))
                 .layer(CompressionLayer::new())
                 // Inside compression, which would otherwise have encoded the bodies it replaces.
                 .layer(middleware::from_fn_with_state(
@@ -134,9 +138,16 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
+    // Behind https, browsers are told never to try plain http (where cookies could be stolen).
+    if state.config.secure_cookies() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     let set = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -185,14 +185,17 @@ async fn get_organization(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/ld+json"));
-    if ld {
-        return Ok((
+    let mut response = if ld {
+        (
             [(header::CONTENT_TYPE, "application/ld+json")],
             Json(json_ld(&state, &doc)),
         )
-            .into_response());
-    }
-    Ok(Json(doc).into_response())
+            .into_response()
+    } else {
+        Json(doc).into_response()
+    };
+    super::context::vary_on_accept(&mut response);
+    Ok(response)
 }
 
 #[derive(Template)]

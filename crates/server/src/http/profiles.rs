@@ -310,7 +310,7 @@ async fn get_profile(
         return Err(AppError::NotFound);
     }
     let directory = state.directory();
-    if wants_json_ld(&headers) {
+    let mut response = if wants_json_ld(&headers) {
         let doc = person_json_ld(
             &state,
             &directory,
@@ -318,16 +318,19 @@ async fn get_profile(
             &stored.profile,
             ctx.lang,
         );
-        return Ok(([(header::CONTENT_TYPE, "application/ld+json")], Json(doc)).into_response());
-    }
-    Ok(Json(profile_doc(
-        &state,
-        &directory,
-        &stored.username,
-        &stored.profile,
-        ctx.lang,
-    ))
-    .into_response())
+        ([(header::CONTENT_TYPE, "application/ld+json")], Json(doc)).into_response()
+    } else {
+        Json(profile_doc(
+            &state,
+            &directory,
+            &stored.username,
+            &stored.profile,
+            ctx.lang,
+        ))
+        .into_response()
+    };
+    super::context::vary_on_accept(&mut response);
+    Ok(response)
 }
 
 /// The signed-in person's profile (defaults when none was saved yet).

@@ -593,7 +593,15 @@ async fn accounts_from_before_skeletons_get_theirs() {
 async fn the_command_line_stops_quietly_when_its_reader_goes_away() {
     let app = TestApp::spawn().await;
     for i in 0..30 {
-        create_account(&app, &format!("Listed {i}")).await;
+        // Without a password: hashing thirty would only slow the suite down.
+        let username = cxc_core::Username::parse(&format!("Listed {i}")).unwrap();
+        let new = cxc::db::accounts::NewAccount {
+            username: &username,
+            password_hash: None,
+            is_admin: false,
+            wikimedia_sub: None,
+        };
+        cxc::db::accounts::create(&app.state.db, new).await.unwrap();
     }
     let db = app.db.url.clone();
     for args in [
@@ -770,4 +778,87 @@ async fn a_request_that_times_out_is_a_problem_document() {
         .await
         .unwrap();
     assert_problem(&app, response, 408, "timeout").await;
+}
+
+#[tokio::test]
+async fn headers_say_what_may_be_cached_and_how_to_connect() {
+    let app = TestApp::spawn().await;
+    let client = app.signed_in("Cached Person", false).await;
+    let put = client
+        .put(app.url("/api/v1/me/profile"))
+        .json(&serde_json::json!({"display_name": "Cached Person", "visibility": "public"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+
+    // Negotiated documents vary on Accept.
+    for accept in ["application/json", "application/ld+json"] {
+        let response = browser()
+            .get(app.url("/api/v1/profiles/Cached_Person"))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let vary = response.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(vary.contains("accept"), "{accept}: {vary}");
+    }
+
+    // Personal pages and exports are not stored by any cache.
+    for path in [
+        "/account",
+        "/profile/edit",
+        "/account/export.json",
+        "/api/v1/me",
+        "/",
+    ] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+
+    // An asset cached for a year by everyone carries nobody's cookie.
+    let html = browser()
+        .get(app.url("/about"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let css = html
+        .split("href=\"")
+        .find_map(|s| s.split('"').next().filter(|u| u.ends_with(".css")))
+        .unwrap();
+    for visitor in [browser(), client.clone()] {
+        let response = visitor.get(app.url(css)).send().await.unwrap();
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert!(!response.headers().contains_key("set-cookie"), "{css}");
+    }
+
+    // Metrics are private unless asked for; HSTS only where the site is https.
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    assert!(
+        !app.get("/")
+            .await
+            .headers()
+            .contains_key("strict-transport-security")
+    );
+    let https = TestApp::spawn_with(|c| c.base_url = "https://cxc.example".into()).await;
+    let response = https.get("/").await;
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
 }

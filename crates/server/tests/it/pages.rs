@@ -182,7 +182,7 @@ async fn static_assets_are_hashed_cached_and_revalidated() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.metrics_public = true).await;
     app.get("/about").await;
     app.get("/missing-page").await;
     let text = app.get("/metrics").await.text().await.unwrap();
