@@ -18,4 +18,4 @@ pub mod state;
 pub mod text_index;
 
 pub use config::Config;
-pub use state::AppState;
+pub use http::app_state::AppState;

@@ -17,7 +17,7 @@ use crate::db::profiles::{self, StoredProfile};
 use crate::directory::Directory;
 use crate::error::AppError;
 use crate::reference::{Reference, utc_offset_hours};
-use crate::state::AppState;
+use crate::state::ReadSide;
 use crate::text_index::TextIndex;
 
 pub struct ReadModel {
@@ -218,7 +218,7 @@ async fn blocks_of(pool: &sqlx::AnyPool) -> Result<HashSet<(i64, i64)>, AppError
 /// Applies changes logged since the model was last brought up to date. Called after every
 /// local write (so people see their own changes at once) and every few hundred milliseconds
 /// (for writes made by other instances and by `cxc import`).
-pub async fn sync(state: &AppState) -> Result<(), AppError> {
+pub async fn sync(state: &ReadSide) -> Result<(), AppError> {
     let _one_at_a_time = state.sync_lock.lock().await;
     let since = state.read_model().last_change;
     let changes = catalog::changes_since(state.db.pool(), since).await?;

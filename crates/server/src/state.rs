@@ -1,104 +1,66 @@
-//! What every request handler can reach.
+//! The read side, which stands on its own, and the rate limits the web front end applies.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use metrics_exporter_prometheus::PrometheusHandle;
 // parking_lot locks are not poisoned: a request that panics while holding one (answered with
 // a 500) does not make every later request that needs it panic too.
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::db::Db;
 use crate::db::catalog;
 use crate::directory::Directory;
 use crate::error::AppError;
-use crate::http::assets::Assets;
-use crate::http::search::FacetLabels;
 use crate::i18n::I18n;
-use crate::oauth::WikimediaOAuth;
 use crate::read_model::{ExposureCounts, ReadModel};
 use crate::reference::Reference;
 
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-pub struct Inner {
+/// The read side: the database, the reference data, the taxonomy directory and the in-memory
+/// read model with its text index, kept current from the change log. It stands on its own —
+/// no router, page or metrics recorder — so that a command, a test or another front end can
+/// build and follow it.
+pub struct ReadSide {
     pub db: Db,
     pub i18n: I18n,
-    pub config: Config,
-    pub limits: Limits,
-    pub assets: Assets,
-    pub metrics: PrometheusHandle,
-    pub oauth: Option<WikimediaOAuth>,
-    /// What time it is; tests move it.
-    pub clock: Clock,
     pub reference: Reference,
     directory: RwLock<(Arc<Directory>, DirectoryVersion)>,
     read_model: RwLock<ReadModel>,
     /// Keeps change-log syncs in order.
     pub sync_lock: tokio::sync::Mutex<()>,
-    pub matching: cxc_core::matching::Config,
+    /// How often each person was suggested lately, for spreading attention.
     pub exposure: ExposureCounts,
-    /// Facet labels per language, for search responses.
-    pub facet_labels: RwLock<HashMap<&'static str, Arc<FacetLabels>>>,
 }
 
-type DirectoryVersion = i64;
+pub type DirectoryVersion = i64;
 
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Builds the state: loads translations, reference data and the directory, and puts the
-    /// default taxonomy into a database that has none.
-    pub async fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
+impl ReadSide {
+    /// Loads translations, reference data and the directory, puts the default taxonomy into a
+    /// database that has none, and builds the read model.
+    pub async fn open(db: Db) -> anyhow::Result<ReadSide> {
         let i18n = I18n::load()?;
         let reference = Reference::load()?;
         crate::interchange::load_default_taxonomy(&db, &reference, &i18n).await?;
         let directory = catalog::load_directory(db.pool()).await?;
         let version = catalog::directory_version(db.pool()).await?;
         let read_model = ReadModel::build(db.pool(), &directory, &reference).await?;
-        let oauth = config
-            .oauth
-            .as_ref()
-            .map(|o| WikimediaOAuth::new(o.clone(), &config.base_url))
-            .transpose()?;
-        let clock = Clock::default();
-        Ok(AppState(Arc::new(Inner {
+        Ok(ReadSide {
             db,
             i18n,
             reference,
             directory: RwLock::new((Arc::new(directory), version)),
             read_model: RwLock::new(read_model),
             sync_lock: tokio::sync::Mutex::new(()),
-            matching: config.matching.clone(),
             exposure: ExposureCounts::default(),
-            facet_labels: RwLock::default(),
-            limits: Limits::new(clock.clone()),
-            assets: Assets::load(),
-            metrics: crate::http::metrics::handle(),
-            oauth,
-            clock,
-            config,
-        })))
+        })
     }
-}
 
-impl Inner {
     /// The read model, for searching and matching.
     pub fn read_model(&self) -> RwLockReadGuard<'_, ReadModel> {
         self.read_model.read()
@@ -153,7 +115,7 @@ impl Limits {
     pub const SIGN_INS_PER_ADDRESS_PER_HOUR: u32 = 300;
     pub const SIGN_UPS_PER_ADDRESS_PER_HOUR: u32 = 10;
 
-    fn new(clock: Clock) -> Self {
+    pub fn new(clock: Clock) -> Self {
         let n = |n: u32| NonZeroU32::new(n).expect("quota is positive");
         Limits {
             sign_in_per_account_and_address: keyed(

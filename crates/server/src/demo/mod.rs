@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use crate::directory::Directory;
 use crate::interchange::{self, Source};
-use crate::state::AppState;
+use crate::state::ReadSide;
 
 pub mod synthetic;
 
@@ -17,7 +17,7 @@ const GENERATED_PEOPLE: usize = 3000;
 const GENERATED_SEED: u64 = 2026;
 
 /// Fills a database that has no profiles yet; one that has them is left as it is.
-pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
+pub async fn fill_if_empty(state: &ReadSide) -> anyhow::Result<()> {
     let profiles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles")
         .fetch_one(state.db.pool())
         .await?;

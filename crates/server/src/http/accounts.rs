@@ -16,12 +16,12 @@ use super::context::{
 };
 use super::extract::{Form, Query};
 use super::page::{FieldErrors, Page, render};
+use crate::AppState;
 use crate::auth::{hash_password, random_secret, secret_hash, verify_password};
 use crate::db::accounts::{self, Account, NewAccount};
 use crate::db::now;
 use crate::error::AppError;
 use crate::oauth::CALLBACK_PATH;
-use crate::state::AppState;
 
 const SESSION_SECONDS: i64 = 30 * 24 * 3600;
 const OAUTH_LOGIN_SECONDS: i64 = 10 * 60;

@@ -15,10 +15,10 @@ use super::context::RequestContext;
 use super::extract::Path;
 use super::page::{FieldErrors, Page, render};
 use super::profiles::Live;
+use crate::AppState;
 use crate::db::catalog::{self, Suggestion};
 use crate::directory::{CapacityStatus, Directory};
 use crate::error::{AppError, FieldError};
-use crate::state::AppState;
 use cxc_core::catalog::{CapacityDraft, Text};
 
 pub fn router() -> axum::Router<AppState> {

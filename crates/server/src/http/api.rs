@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::{RequestContext, SESSION_COOKIE};
+use crate::AppState;
 use crate::error::{AppError, ErrorReport};
-use crate::state::AppState;
 use cxc_core::Role;
 
 #[derive(OpenApi)]

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::extract::Path;
+use crate::AppState;
 use crate::error::AppError;
-use crate::state::AppState;
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (

@@ -18,10 +18,10 @@ use utoipa_axum::routes;
 use super::context::RequestContext;
 use super::extract::{Path, Query};
 use super::page::{Page, render};
+use crate::AppState;
 use crate::db::{catalog, profiles};
 use crate::directory::{Capacity, CapacityStatus, Directory};
 use crate::error::AppError;
-use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

@@ -12,10 +12,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
+use crate::AppState;
 use crate::auth::{random_secret, secret_hash};
 use crate::db::accounts::{self, Account};
 use crate::error::{AppError, ErrorReport};
-use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "cxc_session";
 pub const LANGUAGE_COOKIE: &str = "cxc_lang";

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::state::AppState;
+use crate::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -19,11 +19,11 @@ use utoipa_axum::routes;
 use super::context::RequestContext;
 use super::extract::{Path, Query};
 use super::page::{Page, render};
+use crate::AppState;
 use crate::db::accounts::Account;
 use crate::db::catalog;
 use crate::directory::Directory;
 use crate::error::AppError;
-use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/matches", get(matches_page))

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod api_schema;
+pub mod app_state;
 pub mod assets;
 pub mod capacities;
 pub mod context;
@@ -41,8 +42,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::AppState;
 use crate::error::AppError;
-use crate::state::AppState;
 
 /// Scripts, styles and everything else come from this site only; no framing, no inline script.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \

@@ -22,11 +22,11 @@ use super::page::{FieldErrors, Page, render};
 use super::profiles::{
     CapacityRow, Choices, Live, capacity_rows, capacity_rows_from_pairs, choices, entries_from_rows,
 };
+use crate::AppState;
 use crate::db::accounts::{self, Account};
 use crate::db::catalog;
 use crate::directory::{Directory, ORGANIZATION_KINDS, Organization};
 use crate::error::{AppError, FieldError};
-use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

@@ -5,10 +5,10 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::context::RequestContext;
+use crate::AppState;
 use crate::db::accounts::Account;
 use crate::error::{AppError, ErrorReport};
 use crate::i18n::UiLanguage;
-use crate::state::AppState;
 
 pub struct Page {
     pub lang: &'static str,

@@ -8,9 +8,9 @@ use axum::routing::get;
 
 use super::context::RequestContext;
 use super::page::{Page, render};
+use crate::AppState;
 use crate::db::{accounts, profiles};
 use crate::error::AppError;
-use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

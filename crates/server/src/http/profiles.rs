@@ -18,13 +18,13 @@ use utoipa_axum::routes;
 use super::context::{RequestContext, SESSION_COOKIE, set_cookie};
 use super::extract::{Form, Path};
 use super::page::{FieldErrors, Page, render};
+use crate::AppState;
 use crate::db::accounts::{self, Account};
 use crate::db::profiles::{self, StoredProfile};
 use crate::directory::Directory;
 use crate::error::{AppError, FieldError};
 use crate::interchange::{CapacityRef, ProfileRecord};
 use crate::reference::{project_family, timezone_exists};
-use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

@@ -19,9 +19,9 @@ use utoipa_axum::routes;
 
 use super::context::RequestContext;
 use super::page::{Page, render};
+use crate::AppState;
 use crate::directory::Directory;
 use crate::error::{AppError, FieldError};
-use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/people", get(people_page))

@@ -28,9 +28,9 @@ use utoipa_axum::routes;
 use super::context::RequestContext;
 use super::extract::Query;
 use super::page::{Page, render};
+use crate::AppState;
 use crate::directory::{Directory, ORGANIZATION_KINDS};
 use crate::error::AppError;
-use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

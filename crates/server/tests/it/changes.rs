@@ -5,6 +5,7 @@ use cxc::AppState;
 use cxc::db::catalog::{self, ChangeKind};
 use cxc::db::profiles::{self, Origin};
 use cxc::http::profiles::Live;
+use cxc::state::ReadSide;
 use cxc_core::Username;
 use cxc_core::profile::ProfileDraft;
 
@@ -38,7 +39,7 @@ async fn write_profile(state: &AppState, account_id: i64, name: &str) {
     cxc::read_model::sync(state).await.unwrap();
 }
 
-fn names_in(state: &AppState) -> std::collections::BTreeSet<String> {
+fn names_in(state: &ReadSide) -> std::collections::BTreeSet<String> {
     let read = state.read_model();
     read.model
         .people()
@@ -90,11 +91,9 @@ async fn concurrent_writers_on_two_instances_lose_no_change() {
 #[tokio::test]
 async fn a_follower_left_behind_pruned_entries_rebuilds() {
     let app = TestApp::spawn().await;
-    // A second instance's read side, built on its own, without the web layer.
+    // A second instance's read side, built on its own: no router, pages or metrics.
     let database = cxc::db::Db::open(&app.db.url).await.unwrap();
-    let follower = AppState::new(database, app.state.config.clone())
-        .await
-        .unwrap();
+    let follower = ReadSide::open(database).await.unwrap();
     let username = Username::parse("Traveller").unwrap();
     let mut tx = app.state.db.begin_write().await.unwrap();
     let account = cxc::db::accounts::create_many_in(&mut tx, &[&username])
@@ -140,4 +139,30 @@ async fn a_follower_left_behind_pruned_entries_rebuilds() {
         0,
         "nothing is older than the beginning of time"
     );
+}
+
+#[tokio::test]
+async fn the_read_side_is_built_and_kept_current_without_the_web_layer() {
+    let db = TestDb::new().await;
+    let side = ReadSide::open(cxc::db::Db::open(&db.url).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(side.read_model().model.people().count(), 0);
+    let sources = crate::common::files()
+        .iter()
+        .map(|f| cxc::interchange::open_file(f))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .unwrap();
+    cxc::interchange::import(&side.db, &side.reference, &side.i18n, sources, &|_| {})
+        .await
+        .unwrap();
+    cxc::read_model::sync(&side).await.unwrap();
+    assert_eq!(side.read_model().model.people().count(), 1000);
+    assert_eq!(side.directory().organizations().len(), 50);
+    let public = std::fs::read_to_string(crate::common::dataset().join("profiles.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""visibility":"public""#))
+        .count();
+    assert_eq!(side.read_model().model.public().len() as usize, public);
 }
