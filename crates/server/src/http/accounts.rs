@@ -8,7 +8,6 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cxc_core::{Password, Username};
 use serde::Deserialize;
-
 use subtle::ConstantTimeEq;
 
 use super::context::{
@@ -44,7 +43,7 @@ pub fn router() -> Router<AppState> {
 /// browsers drop tabs and newlines anywhere in a URL and read `\\` as `/`, so `/\t/evil.example`
 /// would become `//evil.example`; any control character or backslash sends people home instead.
 /// What is left is percent-encoded where a `Location` header could not carry it as it is.
-pub fn safe_return(target: Option<&str>) -> String {
+fn safe_return(target: Option<&str>) -> String {
     const OUTSIDE_A_HEADER: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
     let on_site = |t: &str| {
         t.starts_with('/')
