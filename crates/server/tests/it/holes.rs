@@ -776,7 +776,7 @@ async fn a_request_that_times_out_is_a_problem_document() {
     let routes = cxc::http::with_layers(
         axum::Router::new().route(
             "/api/v1/never",
-            axum::routing::get(|| std::future::pending::<()>()),
+            axum::routing::get(std::future::pending::<()>),
         ),
         app.state.clone(),
     );
