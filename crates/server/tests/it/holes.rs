@@ -632,7 +632,6 @@ async fn the_command_line_stops_quietly_when_its_reader_goes_away() {
 
 #[tokio::test]
 async fn a_panic_is_a_500_problem_and_poisons_nothing() {
-    use axum::body::Body;
     use tower::ServiceExt;
     let app = TestApp::spawn().await;
     let state = app.state.clone();
@@ -651,26 +650,7 @@ async fn a_panic_is_a_500_problem_and_poisons_nothing() {
         ),
         app.state.clone(),
     ));
-    let request = |path: &str| {
-        axum::http::Request::get(path)
-            .header("accept-language", "fr")
-            .body(Body::empty())
-            .unwrap()
-    };
-    let response = routes
-        .clone()
-        .oneshot(request("/api/v1/boom"))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 500);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let problem = problem_in_process(routes.clone(), "/api/v1/boom", 500).await;
     assert_eq!(problem["code"], "internal");
     assert_eq!(
         problem["detail"],
@@ -679,11 +659,36 @@ async fn a_panic_is_a_500_problem_and_poisons_nothing() {
 
     // What the panicking request held is whole again for the next ones.
     let response = routes
-        .oneshot(request("/api/v1/profiles?limit=1"))
+        .oneshot(french_get("/api/v1/profiles?limit=1"))
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(app.get("/people").await.status(), 200);
+}
+
+/// A GET from a French-speaking client, for routes answered in process.
+fn french_get(path: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::get(path)
+        .header("accept-language", "fr")
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+/// Answers a French GET in process and returns its problem document, failing unless the
+/// answer is one with this status.
+async fn problem_in_process(routes: axum::Router, path: &str, status: u16) -> serde_json::Value {
+    use tower::ServiceExt;
+    let response = routes.oneshot(french_get(path)).await.unwrap();
+    assert_eq!(response.status().as_u16(), status, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "{path}"
+    );
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    serde_json::from_slice(&body).unwrap()
 }
 
 /// Fails unless `response` is a problem document with this status and code, in French.
@@ -768,7 +773,6 @@ async fn every_error_is_a_translated_problem_document() {
 
 #[tokio::test]
 async fn a_request_that_times_out_is_a_problem_document() {
-    use tower::ServiceExt;
     let app =
         TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_millis(50)).await;
     // A handler that never answers, under the same layers as every route: only the timeout
@@ -780,24 +784,7 @@ async fn a_request_that_times_out_is_a_problem_document() {
         ),
         app.state.clone(),
     );
-    let response = routes
-        .oneshot(
-            axum::http::Request::get("/api/v1/never")
-                .header("accept-language", "fr")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 408);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let problem = problem_in_process(routes, "/api/v1/never", 408).await;
     assert_eq!(problem["code"], "timeout");
     assert_eq!(problem["status"], 408);
 }
