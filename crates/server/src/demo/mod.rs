@@ -25,42 +25,31 @@ pub async fn fill_if_empty(state: &ReadSide) -> anyhow::Result<()> {
         tracing::info!("the database already has profiles: demo content not added");
         return Ok(());
     }
-    let source: Source = (
-        "demo/community.jsonl".to_owned(),
-        Box::new(DEMO_COMMUNITY.as_bytes()),
-    );
-    let written = interchange::import(
-        &state.db,
-        &state.reference,
-        &state.i18n,
-        vec![source],
-        &|_| {},
-    )
-    .await?;
-    let directory = state.refresh_directory().await?;
-    let crowd = generated_crowd(&directory)?;
-    let generated = interchange::import(
-        &state.db,
-        &state.reference,
-        &state.i18n,
-        vec![(
+    let crowd = generated_crowd(&state.directory())?;
+    // One import, so that a failure leaves the database empty and the next start tries again.
+    let sources: Vec<Source> = vec![
+        (
+            "demo/community.jsonl".to_owned(),
+            Box::new(DEMO_COMMUNITY.as_bytes()),
+        ),
+        (
             "generated demo community".to_owned(),
             Box::new(Cursor::new(crowd)),
-        )],
-        &|_| {},
-    )
-    .await?;
+        ),
+    ];
+    let report =
+        interchange::import(&state.db, &state.reference, &state.i18n, sources, &|_| {}).await?;
     crate::read_model::sync(state).await?;
     tracing::info!(
-        people = written.profiles + generated.profiles,
-        organizations = written.organizations,
+        people = report.profiles,
+        organizations = report.organizations,
         "demo community added"
     );
     Ok(())
 }
 
-/// Generated people who hold the directory's own capacities (below the top-level areas) and
-/// belong to its organizations, as interchange lines.
+/// Generated people who hold the directory's capacities (below the top-level areas) and belong
+/// to its organizations and to those of the hand-written community, as interchange lines.
 fn generated_crowd(directory: &Directory) -> anyhow::Result<Vec<u8>> {
     let universe = synthetic::Universe {
         capacities: directory
@@ -72,6 +61,14 @@ fn generated_crowd(directory: &Directory) -> anyhow::Result<Vec<u8>> {
             .organizations()
             .iter()
             .map(|o| (o.key.clone(), o.countries.first().cloned()))
+            .chain(DEMO_COMMUNITY.lines().filter_map(
+                |line| match serde_json::from_str(line).ok()? {
+                    interchange::Record::Organization(o) => {
+                        Some((o.key, o.countries.first().cloned()))
+                    }
+                    _ => None,
+                },
+            ))
             .collect(),
     };
     let mut lines = Vec::new();
