@@ -7,6 +7,8 @@ pub mod api_schema;
 pub mod app_state;
 pub mod assets;
 pub mod capacities;
+pub mod capacity_picker;
+pub mod choices;
 pub mod context;
 pub mod extract;
 pub mod health;

@@ -16,12 +16,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::capacity_picker::{
+    CapacityRow, capacity_rows, capacity_rows_from_pairs, entries_from_rows,
+};
+use super::choices::{Choices, choices};
 use super::context::RequestContext;
 use super::extract::Path;
 use super::page::{FieldErrors, Page, render};
-use super::profiles::{
-    CapacityRow, Choices, Live, capacity_rows, capacity_rows_from_pairs, choices, entries_from_rows,
-};
+use super::profiles::Live;
 use crate::AppState;
 use crate::db::accounts::{self, Account};
 use crate::db::catalog;

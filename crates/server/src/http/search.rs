@@ -642,7 +642,7 @@ async fn people_page(
         .filter(|f| !f.values.is_empty())
         .collect();
     let directory = state.directory();
-    let capacity_groups = super::profiles::choices(&state, &directory, ctx.lang).capacity_groups;
+    let capacity_groups = super::choices::choices(&state, &directory, ctx.lang).capacity_groups;
     Ok(render(&PeopleTemplate {
         next: found.next_cursor.as_deref().map(|c| params.with_cursor(c)),
         q: params.one("q").unwrap_or_default().to_owned(),

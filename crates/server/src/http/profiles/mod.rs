@@ -1,0 +1,81 @@
+//! People's profiles: the page, the edit form (which works without JavaScript), the JSON and
+//! JSON-LD API, and one's own data: download and deletion.
+
+mod blocks;
+mod doc;
+mod edit;
+mod json_ld;
+mod page;
+mod personal_data;
+mod save;
+
+pub use json_ld::person_json_ld;
+
+use axum::routing::{get, post};
+use cxc_core::{Region, Visibility};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::db::accounts::Account;
+use crate::db::profiles::StoredProfile;
+use crate::directory::Directory;
+use crate::reference::{project_family, timezone_exists};
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/people/{username}", get(page::profile_page))
+        .route(
+            "/profile/edit",
+            get(edit::edit_page).post(edit::edit_submit),
+        )
+        .route("/account/export.json", get(personal_data::export_download))
+        .route("/account/delete", post(personal_data::delete_submit))
+        .route("/people/{username}/block", post(blocks::block_submit))
+}
+
+pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(doc::get_profile))
+        .routes(routes!(doc::get_my_profile, save::put_my_profile))
+        .routes(routes!(personal_data::export_mine))
+        .routes(routes!(personal_data::delete_me))
+        .routes(routes!(blocks::list_blocks))
+        .routes(routes!(blocks::block_person, blocks::unblock_person))
+}
+
+/// Validation against the live directory and the reference data.
+pub struct Live<'a> {
+    pub state: &'a AppState,
+    pub directory: &'a Directory,
+}
+
+impl cxc_core::profile::Reference for Live<'_> {
+    fn capacity_exists(&self, key: &str) -> bool {
+        self.directory.taxonomy().contains(key)
+    }
+    fn language_exists(&self, code: &str) -> bool {
+        self.state.i18n.language_known(code)
+    }
+    fn region_of(&self, country: &str) -> Option<Region> {
+        self.state.reference.region_of(country)
+    }
+    fn organization_exists(&self, key: &str) -> bool {
+        self.directory.organization(key).is_some()
+    }
+    fn project_exists(&self, code: &str) -> bool {
+        project_family(code, &self.state.i18n).is_some()
+    }
+    fn timezone_exists(&self, name: &str) -> bool {
+        timezone_exists(name)
+    }
+}
+
+/// Who may see a profile: everyone (public), signed-in members, or only its owner (hidden).
+fn may_see(profile: &StoredProfile, viewer: Option<&Account>) -> bool {
+    match profile.profile.visibility {
+        Visibility::Public => true,
+        Visibility::Members => viewer.is_some(),
+        Visibility::Hidden => viewer.is_some_and(|v| v.id == profile.account_id || v.is_admin),
+    }
+}

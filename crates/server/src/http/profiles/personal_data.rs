@@ -1,0 +1,146 @@
+//! One's own data: download it, or delete the account and everything with it.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::db::accounts::{self, Account};
+use crate::db::profiles;
+use crate::error::AppError;
+use crate::http::context::{RequestContext, SESSION_COOKIE, set_cookie};
+use crate::http::extract::Form;
+use crate::interchange::ProfileRecord;
+
+/// Everything cxc holds about the signed-in person.
+#[derive(Serialize, ToSchema)]
+pub struct PersonalData {
+    username: String,
+    roles: Vec<String>,
+    /// Whether a Wikimedia account is linked (its id is kept only to recognise you).
+    wikimedia_linked: bool,
+    has_password: bool,
+    /// The profile, as `GET /api/v1/me/profile` returns it; null before one is saved.
+    #[schema(value_type = Option<Object>)]
+    profile: Option<serde_json::Value>,
+    /// Labels and dates of your API tokens (never the tokens).
+    #[schema(value_type = Vec<Object>)]
+    api_tokens: Vec<serde_json::Value>,
+    /// Organizations you manage.
+    manages: Vec<String>,
+    /// People you blocked.
+    blocked: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    capacity_suggestions: Vec<serde_json::Value>,
+}
+
+pub(super) async fn personal_data(
+    state: &AppState,
+    account: &Account,
+) -> Result<PersonalData, AppError> {
+    let profile = profiles::load(&state.db, account.id).await?;
+    let tokens = accounts::list_tokens(&state.db, Some(account.id)).await?;
+    let (manages, suggestions) = accounts::personal_extras(&state.db, account.id).await?;
+    Ok(PersonalData {
+        username: account.username.clone(),
+        roles: cxc_core::Role::of(account.is_admin).iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
+        wikimedia_linked: account.wikimedia_sub.is_some(),
+        has_password: account.has_password,
+        profile: profile.map(|p| serde_json::to_value(ProfileRecord::from_stored(&p)).unwrap_or_default()),
+        api_tokens: tokens
+            .iter()
+            .map(|t| serde_json::json!({"id": t.id, "label": t.label, "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}))
+            .collect(),
+        manages,
+        blocked: accounts::blocked_by(&state.db, account.id).await?,
+        capacity_suggestions: suggestions,
+    })
+}
+
+/// Download everything cxc holds about you.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/export",
+    tag = "profiles",
+    responses(
+        (status = 200, description = "Your data", body = PersonalData),
+        (status = 401, description = "Not signed in", body = crate::http::api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+pub(super) async fn export_mine(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Json<PersonalData>, AppError> {
+    let account = ctx.require_account()?;
+    Ok(Json(personal_data(&state, account).await?))
+}
+
+pub(super) async fn export_download(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Response, AppError> {
+    let Some(account) = &ctx.account else {
+        return Ok(Redirect::to("/login?return=/account").into_response());
+    };
+    let data = personal_data(&state, account).await?;
+    let body = serde_json::to_string_pretty(&data).map_err(anyhow::Error::from)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"cxc-my-data.json\"".to_owned(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Delete your account and every piece of personal data cxc holds about you.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me",
+    tag = "profiles",
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = crate::http::api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+pub(super) async fn delete_me(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<StatusCode, AppError> {
+    let account = ctx.require_account()?;
+    accounts::delete(&state.db, account.id).await?;
+    crate::read_model::sync(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+pub(super) async fn delete_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, AppError> {
+    let Some(account) = &ctx.account else {
+        return Ok(Redirect::to("/login?return=/account").into_response());
+    };
+    if cxc_core::Username::key_of(&form.confirm) != cxc_core::Username::key_of(&account.username) {
+        return Err(AppError::invalid("confirm", "cxc-error-delete-confirm"));
+    }
+    accounts::delete(&state.db, account.id).await?;
+    crate::read_model::sync(&state).await?;
+    let clear = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies());
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/?deleted=1")).into_response())
+}
