@@ -58,7 +58,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = super::search::api(router);
     let router = super::matches::api(router);
     let router = super::stats::api(router);
-    super::organizations::api(router).split_for_parts()
+    let (router, mut openapi) = super::organizations::api(router).split_for_parts();
+    super::api_schema::add_common_responses(&mut openapi);
+    (router, openapi)
 }
 
 /// An RFC 9457 problem document.

@@ -1,10 +1,11 @@
 //! Schemas the OpenAPI derive cannot express: values that are one of several shapes, as the
 //! server accepts and answers them.
 
-use utoipa::openapi::RefOr;
+use cxc_core::{Format, Method, Visibility};
 use utoipa::openapi::schema::{
     ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
 };
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
 fn of_type(kind: Type) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::Type(kind))
@@ -19,9 +20,9 @@ pub fn language_level() -> impl Into<RefOr<Schema>> {
 }
 
 fn capacity_reference() -> OneOfBuilder {
-    let codes = |description: &str| {
+    let codes = |words: &[&str], description: &str| {
         ArrayBuilder::new()
-            .items(of_type(Type::String))
+            .items(one_of_words(words))
             .description(Some(description))
     };
     OneOfBuilder::new()
@@ -42,13 +43,90 @@ fn capacity_reference() -> OneOfBuilder {
                 )
                 .property(
                     "methods",
-                    codes("Ways of learning or teaching it, such as `mentoring`."),
+                    codes(
+                        &Method::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+                        "Ways of learning or teaching it, such as `mentoring`.",
+                    ),
                 )
-                .property("formats", codes("`online`, `in_person`.")),
+                .property(
+                    "formats",
+                    codes(
+                        &Format::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                        "`online`, `in_person`.",
+                    ),
+                ),
         )
 }
 
 /// A list of capacities as a profile or organization submits it: ids, or objects with details.
 pub fn capacity_references() -> impl Into<RefOr<Schema>> {
     ArrayBuilder::new().items(capacity_reference())
+}
+
+fn one_of_words(words: &[&str]) -> ObjectBuilder {
+    of_type(Type::String).enum_values(Some(words.iter().copied()))
+}
+
+/// The map's level: `country` or `region`.
+pub fn map_level() -> impl Into<RefOr<Schema>> {
+    one_of_words(&["country", "region"])
+}
+
+/// Which figure colours the map.
+pub fn map_mode() -> impl Into<RefOr<Schema>> {
+    one_of_words(&["assets", "needs", "gap"])
+}
+
+/// A kind of organization, or empty for any (as the map's form sends it).
+pub fn organization_kind() -> impl Into<RefOr<Schema>> {
+    let mut kinds = vec![""];
+    kinds.extend_from_slice(crate::directory::ORGANIZATION_KINDS);
+    one_of_words(&kinds)
+}
+
+/// Who may see a profile; null or absent keeps the default.
+pub fn visibility() -> impl Into<RefOr<Schema>> {
+    OneOfBuilder::new()
+        .item(one_of_words(
+            &[Visibility::Public, Visibility::Members, Visibility::Hidden].map(Visibility::as_str),
+        ))
+        .item(of_type(Type::Null))
+        .description(Some("`public` (default), `members` or `hidden`."))
+}
+
+/// Statuses every operation can answer, whatever its own annotations say: a request the server
+/// cannot read (a malformed query, path or body; control characters in text) is 400, and a
+/// body over the size limit is 413. They are added here so that no route can forget them.
+pub fn add_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("400".into())
+                .or_insert_with(|| problem("A request the server cannot read").into());
+            if operation.request_body.is_some() {
+                responses
+                    .entry("413".into())
+                    .or_insert_with(|| problem("The body is too large").into());
+            }
+        }
+    }
 }

@@ -103,8 +103,19 @@ fn wants_problem(is_api: bool, headers: &HeaderMap) -> bool {
             .is_some_and(|accept| accept.contains("json") && !accept.contains("text/html"))
 }
 
+/// Paths for programs rather than people: the API and the health check, which the API's
+/// document describes too. They answer problem documents and take API tokens.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz"
+}
+
+/// The methods cxc's routes change things with. Any other method (TRACE, PROPFIND…) matches no
+/// route, so the router answers it with 405 without it needing a CSRF token first.
 fn is_unsafe(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
 }
 
 /// The interface language a request asks for: `uselang`, the language cookie, or the
@@ -128,7 +139,7 @@ fn path_and_query(uri: &Uri) -> String {
 impl RequestContext {
     /// A visitor known only by what the request says, for errors answered outside the context.
     fn anonymous(state: &AppState, uri: &Uri, headers: &HeaderMap) -> RequestContext {
-        let is_api = uri.path().starts_with("/api/");
+        let is_api = is_api_path(uri.path());
         RequestContext {
             lang: language(state, uri, headers),
             account: None,
@@ -145,7 +156,7 @@ impl RequestContext {
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     let lang = language(&state, req.uri(), headers);
-    let is_api = req.uri().path().starts_with("/api/");
+    let is_api = is_api_path(req.uri().path());
     let existing_csrf = cookie(headers, CSRF_COOKIE)
         .filter(|v| v.len() == 43)
         .map(str::to_owned);
@@ -177,7 +188,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         problem: wants_problem(is_api, headers),
     };
     let checked = match refuse_control_characters(req).await {
-        Ok(req) => authenticate_and_check(&state, &mut ctx, existing_csrf, req).await,
+        Ok(req) => authenticate(&state, &mut ctx, existing_csrf, req).await,
         Err(e) => Err(e),
     };
     let response = match checked {
@@ -269,12 +280,20 @@ fn control_in_json(value: &serde_json::Value, field: &str) -> Option<String> {
     }
 }
 
-/// Finds who is calling and, for unsafe methods, that the request really comes from them.
-async fn authenticate_and_check(
+/// A request with an unsafe method that must prove it comes from the site itself: carried to
+/// [`forgery_guard`], which runs only once a route has matched.
+#[derive(Clone)]
+struct ForgeryCheck {
+    csrf_cookie: Option<String>,
+}
+
+/// Finds who is calling; an unsafe request not made with an API token is marked for
+/// [`forgery_guard`].
+async fn authenticate(
     state: &AppState,
     ctx: &mut RequestContext,
     csrf_cookie: Option<String>,
-    req: Request,
+    mut req: Request,
 ) -> Result<Request, AppError> {
     let headers = req.headers();
     let bearer = headers
@@ -295,11 +314,38 @@ async fn authenticate_and_check(
         ctx.account = accounts::by_session(&state.db, &hash).await?;
         ctx.session_hash = ctx.account.as_ref().map(|_| hash);
     }
-    if !is_unsafe(req.method()) {
-        return Ok(req);
+    if is_unsafe(req.method()) {
+        req.extensions_mut().insert(ForgeryCheck { csrf_cookie });
     }
+    Ok(req)
+}
+
+/// Refuses a forged request (a cross-site form or script acting with the visitor's cookies).
+/// It is a route layer, so that a path no route takes is answered 404 first.
+pub async fn forgery_guard(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(check) = req.extensions_mut().remove::<ForgeryCheck>() else {
+        return next.run(req).await;
+    };
+    let is_api = is_api_path(req.uri().path());
+    match check_forgery(&state, is_api, check.csrf_cookie, req).await {
+        Ok(req) => next.run(req).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn check_forgery(
+    state: &AppState,
+    is_api: bool,
+    csrf_cookie: Option<String>,
+    req: Request,
+) -> Result<Request, AppError> {
+    let headers = req.headers();
     check_origin(headers, &state.config.base_url)?;
-    if ctx.is_api {
+    if is_api {
         // Cross-site forms cannot send JSON without a CORS preflight, which cxc never grants.
         let json = headers
             .get(header::CONTENT_TYPE)

@@ -84,6 +84,7 @@ pub struct MatchList {
 #[derive(Deserialize, IntoParams)]
 struct LimitQuery {
     /// How many suggestions, 1–100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 
@@ -252,6 +253,7 @@ pub fn for_account(
     responses(
         (status = 200, description = "Suggestions, best first, each with its reasons", body = MatchList),
         (status = 401, description = "Not signed in", body = super::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1–100", body = super::api::Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []), ("session" = []))
 )]
@@ -276,6 +278,7 @@ async fn my_matches(
     responses(
         (status = 200, description = "Suggestions, best first", body = MatchList),
         (status = 404, description = "No such organization", body = super::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit outside 1–100", body = super::api::Problem, content_type = "application/problem+json"),
     )
 )]
 async fn organization_matches(

@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router {
 /// routes of their own under them).
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            context::forgery_guard,
+        ))
         // Inside the request context, so that a panic is answered like any internal error: a
         // problem document or page in the caller's language.
         .layer(CatchPanicLayer::custom(answer_panic))

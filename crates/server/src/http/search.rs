@@ -194,6 +194,17 @@ pub fn build_query(
             }
         },
     };
+    let available_now = match params.one("available") {
+        None | Some("0" | "false") => false,
+        Some("1" | "true" | "on") => true,
+        Some(_) => {
+            errors.push(FieldError {
+                field: "available".into(),
+                key: "cxc-error-invalid-available",
+            });
+            false
+        }
+    };
     let limit = match params.one("limit") {
         None => 20,
         Some(raw) => match raw.parse::<usize>() {
@@ -232,7 +243,7 @@ pub fn build_query(
         filters,
         min_level,
         text: None,
-        available_now: matches!(params.one("available"), Some("1" | "true" | "on")),
+        available_now,
         today: time::OffsetDateTime::now_utc().date(),
         signed_in,
         sort,
@@ -286,7 +297,7 @@ pub struct Labelled {
 #[derive(Serialize, ToSchema, Clone)]
 pub struct LanguageSummary {
     code: String,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::api_schema::language_level)]
     level: serde_json::Value,
 }
 
@@ -550,8 +561,8 @@ impl Found {
         ("format" = Option<Vec<String>>, Query, description = "online or in_person"),
         ("available" = Option<bool>, Query, description = "Only people not away"),
         ("q" = Option<String>, Query, description = "Words in names, usernames and bios (any script; case and accents ignored)"),
-        ("sort" = Option<String>, Query, description = "relevance (default) or recent"),
-        ("limit" = Option<usize>, Query, description = "1–100, default 20"),
+        ("sort" = Option<String>, Query, description = "relevance (default) or recent", pattern = "^(relevance|recent)?$"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 20"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     responses(

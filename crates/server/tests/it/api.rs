@@ -180,4 +180,16 @@ async fn the_openapi_document_is_pinned() {
     );
     let profile = &doc["components"]["schemas"]["PersonalData"]["properties"]["profile"];
     assert!(profile.to_string().contains("null"), "{profile}");
+    let summary_level = &doc["components"]["schemas"]["LanguageSummary"]["properties"]["level"];
+    assert_eq!(summary_level, level, "search results say levels as profiles do");
+    // Statuses any operation can answer are listed on every one of them.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            assert!(responses["400"].is_object(), "{method} {path} lists 400");
+            if operation.get("requestBody").is_some() {
+                assert!(responses["413"].is_object(), "{method} {path} lists 413");
+            }
+        }
+    }
 }

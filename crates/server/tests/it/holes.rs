@@ -771,6 +771,48 @@ async fn every_error_is_a_translated_problem_document() {
     );
 }
 
+/// A method no route takes is 405, and an unknown path 404 whatever the method: neither is
+/// mistaken for a forged form (the CSRF tests in accounts.rs show the check still runs).
+#[tokio::test]
+async fn a_method_no_route_takes_is_405_and_a_path_none_takes_404() {
+    let app = TestApp::spawn().await;
+    for (method, path) in [("PUT", "/healthz"), ("PATCH", "/api/v1/me")] {
+        let response = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .header("accept-language", "fr")
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers().contains_key("allow"), "{method} {path}");
+        assert_problem(&app, response, 405, "method_not_allowed").await;
+    }
+    // TRACE and other methods that change nothing need no token to be told 405.
+    let response = app
+        .client
+        .request("TRACE".parse().unwrap(), app.url("/map"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let response = app.client.put(app.url("/nowhere")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn search_flags_take_true_or_false_only() {
+    let app = TestApp::spawn().await;
+    for (value, status) in [("true", 200), ("1", 200), ("false", 200), ("0", 200), ("null", 422)] {
+        let response = app.get(&format!("/api/v1/profiles?available={value}")).await;
+        assert_eq!(response.status(), status, "available={value}");
+        if status == 422 {
+            let problem: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(problem["errors"][0]["field"], "available", "{problem}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_request_that_times_out_is_a_problem_document() {
     let app =

@@ -23,6 +23,7 @@ use crate::interchange::CapacityRef;
 #[derive(Deserialize, ToSchema)]
 pub struct ProfileInput {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     display_name: String,
     pronouns: Option<String>,
     #[serde(default)]
@@ -45,6 +46,7 @@ pub struct ProfileInput {
     affiliations: Vec<String>,
     #[serde(default)]
     projects: Vec<String>,
+    #[schema(schema_with = crate::http::api_schema::visibility)]
     visibility: Option<String>,
     recommendable: Option<bool>,
     away_until: Option<String>,

@@ -27,14 +27,17 @@ use crate::http::page::{Page, render};
 #[derive(Deserialize, IntoParams, Default, Clone)]
 pub struct MapParams {
     /// `country` (default) or `region`.
+    #[param(schema_with = crate::http::api_schema::map_level)]
     level: Option<String>,
     /// `assets` (default), `needs` or `gap`: which figure colours the map.
+    #[param(schema_with = crate::http::api_schema::map_mode)]
     mode: Option<String>,
     /// A capacity id; counts include the capacities under it.
     capacity: Option<String>,
     /// Only people who speak this language.
     language: Option<String>,
     /// Only members of organizations of this kind.
+    #[param(schema_with = crate::http::api_schema::organization_kind)]
     org_kind: Option<String>,
 }
 
