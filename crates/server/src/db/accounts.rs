@@ -20,11 +20,11 @@ const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.is_admin, a.wikimedia_sub, a.
 
 fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
-        id: row.try_get(0)?,
-        username: row.try_get(1)?,
-        is_admin: row.try_get::<i64, _>(2)? != 0,
-        wikimedia_sub: row.try_get(3)?,
-        has_password: row.try_get::<Option<String>, _>(4)?.is_some(),
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+        wikimedia_sub: row.try_get("wikimedia_sub")?,
+        has_password: row.try_get::<Option<String>, _>("password_hash")?.is_some(),
     })
 }
 
@@ -36,15 +36,17 @@ pub struct NewAccount<'a> {
 }
 
 /// Creates an account, unless its name is taken or only looks like one that is (a name with
-/// the same skeleton but another key: `rоot` beside `root`).
+/// the same skeleton but another key: `rоot` beside `root`). The check and the insert are one
+/// write transaction, so two look-alike sign-ups at the same moment cannot both pass the check.
 pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
     let skeleton = new.username.skeleton();
+    let mut tx = db.begin_write().await?;
     let look_alike: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM accounts WHERE username_skeleton = $1 AND username_key <> $2 LIMIT 1",
     )
     .bind(&skeleton)
     .bind(new.username.key())
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *tx)
     .await?;
     if look_alike.is_some() {
         return Err(AppError::Conflict("cxc-error-username-confusable"));
@@ -62,10 +64,14 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
         .bind(i64::from(new.is_admin))
         .bind(new.wikimedia_sub)
         .bind(now())
-        .fetch_one(db.pool())
+        .fetch_one(&mut *tx)
         .await;
     match result {
-        Ok(row) => Ok(account(&row)?),
+        Ok(row) => {
+            let created = account(&row)?;
+            tx.commit().await?;
+            Ok(created)
+        }
         Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("cxc-error-username-taken")),
         Err(e) => Err(e.into()),
     }
@@ -90,7 +96,7 @@ pub async fn create_many_in(
             "INSERT INTO accounts (username, username_key, username_skeleton, is_admin, created_at) VALUES {} RETURNING username_key, id",
             values.join(", ")
         );
-        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+        let mut query = sqlx::query(&sql);
         for name in chunk {
             query = query
                 .bind(name.as_str())
@@ -98,7 +104,9 @@ pub async fn create_many_in(
                 .bind(name.skeleton())
                 .bind(now());
         }
-        created.extend(query.fetch_all(&mut **tx).await?);
+        for row in query.fetch_all(&mut **tx).await? {
+            created.push((row.try_get("username_key")?, row.try_get("id")?));
+        }
     }
     Ok(created)
 }
@@ -181,11 +189,14 @@ pub async fn link_wikimedia(
 pub async fn fill_in_skeletons(db: &Db) -> Result<u64, AppError> {
     let mut filled = 0;
     loop {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
+        let rows = sqlx::query(
             "SELECT id, username FROM accounts WHERE username_skeleton IS NULL ORDER BY id LIMIT 1000",
         )
         .fetch_all(db.pool())
-        .await?;
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("username")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
         if rows.is_empty() {
             return Ok(filled);
         }
@@ -291,7 +302,7 @@ pub async fn create_token(
 
 pub async fn by_token(db: &Db, token_hash: &str) -> Result<Option<Account>, AppError> {
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS}, t.id FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+        "SELECT {ACCOUNT_COLUMNS}, t.id AS token_id FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
     );
     let Some(row) = sqlx::query(&sql)
@@ -307,7 +318,7 @@ pub async fn by_token(db: &Db, token_hash: &str) -> Result<Option<Account>, AppE
         "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
     )
     .bind(now)
-    .bind(row.try_get::<i64, _>(5)?)
+    .bind(row.try_get::<i64, _>("token_id")?)
     .bind(now - 60)
     .execute(db.pool())
     .await?;
@@ -326,12 +337,12 @@ pub async fn list_tokens(db: &Db, account_id: Option<i64>) -> Result<Vec<ApiToke
     rows.iter()
         .map(|r| {
             Ok(ApiToken {
-                id: r.try_get(0)?,
-                username: r.try_get(1)?,
-                label: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                last_used_at: r.try_get(4)?,
-                revoked_at: r.try_get(5)?,
+                id: r.try_get("id")?,
+                username: r.try_get("username")?,
+                label: r.try_get("label")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                revoked_at: r.try_get("revoked_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -411,11 +422,11 @@ pub async fn personal_extras(
         .iter()
         .map(|r| {
             Ok(serde_json::json!({
-                "lang": r.try_get::<String, _>(0)?,
-                "label": r.try_get::<String, _>(1)?,
-                "description": r.try_get::<String, _>(2)?,
-                "status": r.try_get::<String, _>(3)?,
-                "created_at": r.try_get::<i64, _>(4)?,
+                "lang": r.try_get::<String, _>("lang")?,
+                "label": r.try_get::<String, _>("label")?,
+                "description": r.try_get::<String, _>("description")?,
+                "status": r.try_get::<String, _>("status")?,
+                "created_at": r.try_get::<i64, _>("created_at")?,
             }))
         })
         .collect::<Result<_, sqlx::Error>>()?;
@@ -462,9 +473,13 @@ pub async fn unblock(db: &Db, account_id: i64, blocked_id: i64) -> Result<(), Ap
 
 /// Every block, as (who blocked, whom).
 pub async fn all_blocks(pool: &sqlx::AnyPool) -> Result<Vec<(i64, i64)>, AppError> {
-    Ok(sqlx::query_as("SELECT account_id, blocked_id FROM blocks")
+    sqlx::query("SELECT account_id, blocked_id FROM blocks")
         .fetch_all(pool)
-        .await?)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("account_id")?, r.try_get("blocked_id")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// The usernames someone blocked.

@@ -124,8 +124,8 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
     .fetch_all(pool)
     .await?
     {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            organizations[i].countries.push(r.try_get(1)?);
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("organization_id")?) {
+            organizations[i].countries.push(r.try_get("country")?);
         }
     }
     for r in sqlx::query(
@@ -135,9 +135,9 @@ pub async fn load_directory(pool: &sqlx::AnyPool) -> Result<Directory, AppError>
     .fetch_all(pool)
     .await?
     {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            let key: String = r.try_get(2)?;
-            match r.try_get::<String, _>(1)?.as_str() {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("organization_id")?) {
+            let key: String = r.try_get("key")?;
+            match r.try_get::<String, _>("relation")?.as_str() {
                 "offered" => organizations[i].offered.push(key),
                 _ => organizations[i].wanted.push(key),
             }
@@ -401,12 +401,18 @@ pub async fn organization_hashes(
     .await
 }
 
+/// The `key` → `content_hash` map of the rows `sql` selects.
 pub(super) async fn key_hashes(
     pool: &sqlx::AnyPool,
     sql: &str,
 ) -> Result<BTreeMap<String, String>, AppError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(pool).await?;
-    Ok(rows.into_iter().collect())
+    sqlx::query(sql)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("key")?, r.try_get("content_hash")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// Writes a validated organization by key: its texts, countries and capacities replace the
@@ -497,16 +503,17 @@ pub async fn organization_capacities(
     .await?;
     rows.iter()
         .map(|r| {
-            let relation = Relation::parse(&r.try_get::<String, _>(0)?).unwrap_or(Relation::Known);
+            let relation =
+                Relation::parse(&r.try_get::<String, _>("relation")?).unwrap_or(Relation::Known);
             Ok((
                 relation,
                 CapacityEntry {
-                    capacity: r.try_get(1)?,
+                    capacity: r.try_get("key")?,
                     level: r
-                        .try_get::<Option<i64>, _>(2)?
+                        .try_get::<Option<i64>, _>("level")?
                         .and_then(|l| u8::try_from(l).ok()),
-                    methods: split_codes(&r.try_get::<String, _>(3)?, Method::parse),
-                    formats: split_codes(&r.try_get::<String, _>(4)?, Format::parse),
+                    methods: split_codes(&r.try_get::<String, _>("methods")?, Method::parse),
+                    formats: split_codes(&r.try_get::<String, _>("formats")?, Format::parse),
                 },
             ))
         })
@@ -518,13 +525,17 @@ pub async fn organization_managers(
     pool: &sqlx::AnyPool,
     organization_id: i64,
 ) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(sqlx::query_as(
+    sqlx::query(
         "SELECT a.id, a.username FROM organization_managers m JOIN accounts a ON a.id = m.account_id \
          WHERE m.organization_id = $1 ORDER BY a.username_key",
     )
     .bind(organization_id)
     .fetch_all(pool)
-    .await?)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("username")?)))
+    .collect::<Result<_, sqlx::Error>>()
+    .map_err(Into::into)
 }
 
 /// Replaces the managers of an organization.
@@ -558,7 +569,7 @@ pub async fn capacity_counts(
 ) -> Result<BTreeMap<(&'static str, Relation), i64>, AppError> {
     let mut counts = BTreeMap::new();
     let rows = sqlx::query(
-        "SELECT pc.relation, COUNT(*) FROM profile_capacities pc JOIN profiles p ON p.account_id = pc.account_id \
+        "SELECT pc.relation, COUNT(*) AS holders FROM profile_capacities pc JOIN profiles p ON p.account_id = pc.account_id \
          WHERE pc.capacity_id = $1 AND (p.visibility = 'public' OR ($2 = 1 AND p.visibility = 'members')) \
          GROUP BY pc.relation",
     )
@@ -567,19 +578,19 @@ pub async fn capacity_counts(
     .fetch_all(pool)
     .await?;
     for r in rows {
-        if let Some(rel) = Relation::parse(&r.try_get::<String, _>(0)?) {
-            counts.insert(("people", rel), r.try_get(1)?);
+        if let Some(rel) = Relation::parse(&r.try_get::<String, _>("relation")?) {
+            counts.insert(("people", rel), r.try_get("holders")?);
         }
     }
     let rows = sqlx::query(
-        "SELECT relation, COUNT(*) FROM organization_capacities WHERE capacity_id = $1 GROUP BY relation",
+        "SELECT relation, COUNT(*) AS holders FROM organization_capacities WHERE capacity_id = $1 GROUP BY relation",
     )
     .bind(capacity_id)
     .fetch_all(pool)
     .await?;
     for r in rows {
-        if let Some(rel) = Relation::parse(&r.try_get::<String, _>(0)?) {
-            counts.insert(("organizations", rel), r.try_get(1)?);
+        if let Some(rel) = Relation::parse(&r.try_get::<String, _>("relation")?) {
+            counts.insert(("organizations", rel), r.try_get("holders")?);
         }
     }
     Ok(counts)
@@ -663,12 +674,12 @@ pub async fn pending_suggestions(pool: &sqlx::AnyPool) -> Result<Vec<Suggestion>
     rows.iter()
         .map(|r| {
             Ok(Suggestion {
-                id: r.try_get(0)?,
-                username: r.try_get(1)?,
-                parent: r.try_get(2)?,
-                lang: r.try_get(3)?,
-                label: r.try_get(4)?,
-                description: r.try_get(5)?,
+                id: r.try_get("id")?,
+                username: r.try_get("username")?,
+                parent: r.try_get("key")?,
+                lang: r.try_get("lang")?,
+                label: r.try_get("label")?,
+                description: r.try_get("description")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

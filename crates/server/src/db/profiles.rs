@@ -352,31 +352,31 @@ pub async fn load_range(
     .await?;
     let mut profiles: Vec<StoredProfile> = Vec::with_capacity(rows.len());
     for r in &rows {
-        let text = |i: usize| r.try_get::<Option<String>, _>(i);
+        let text = |column: &str| r.try_get::<Option<String>, _>(column);
         profiles.push(StoredProfile {
-            account_id: r.try_get(0)?,
-            username: r.try_get(1)?,
-            updated_at: r.try_get(13)?,
+            account_id: r.try_get("account_id")?,
+            username: r.try_get("username")?,
+            updated_at: r.try_get("updated_at")?,
             profile: Profile {
-                display_name: r.try_get(2)?,
-                pronouns: text(3)?,
-                bio: r.try_get(4)?,
-                bio_language: text(5)?,
-                country: text(6)?,
+                display_name: r.try_get("display_name")?,
+                pronouns: text("pronouns")?,
+                bio: r.try_get("bio")?,
+                bio_language: text("bio_language")?,
+                country: text("country")?,
                 region: None,
-                timezone: text(7)?,
+                timezone: text("timezone")?,
                 languages: Vec::new(),
                 known: Vec::new(),
                 offered: Vec::new(),
                 wanted: Vec::new(),
                 affiliations: Vec::new(),
                 projects: Vec::new(),
-                visibility: Visibility::parse(&r.try_get::<String, _>(8)?)
+                visibility: Visibility::parse(&r.try_get::<String, _>("visibility")?)
                     .unwrap_or(Visibility::Hidden),
-                recommendable: r.try_get::<i64, _>(9)? != 0,
-                away_until: text(10)?.as_deref().and_then(parse_date),
-                max_connections: r.try_get(11)?,
-                joined: text(12)?.as_deref().and_then(parse_date),
+                recommendable: r.try_get::<i64, _>("recommendable")? != 0,
+                away_until: text("away_until")?.as_deref().and_then(parse_date),
+                max_connections: r.try_get("max_connections")?,
+                joined: text("joined")?.as_deref().and_then(parse_date),
             },
         });
     }
@@ -396,10 +396,13 @@ pub async fn load_range(
     .await?
     {
         if let (Some(&i), Some(level)) = (
-            index.get(&r.try_get::<i64, _>(0)?),
-            LanguageLevel::from_rank(r.try_get(2)?),
+            index.get(&r.try_get::<i64, _>("account_id")?),
+            LanguageLevel::from_rank(r.try_get("level")?),
         ) {
-            profiles[i].profile.languages.push((r.try_get(1)?, level));
+            profiles[i]
+                .profile
+                .languages
+                .push((r.try_get("code")?, level));
         }
     }
     for r in sqlx::query(&ordered(format!(
@@ -411,15 +414,15 @@ pub async fn load_range(
     .fetch_all(pool)
     .await?
     {
-        let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) else { continue };
+        let Some(&i) = index.get(&r.try_get::<i64, _>("account_id")?) else { continue };
         let entry = CapacityEntry {
-            capacity: r.try_get(2)?,
-            level: r.try_get::<Option<i64>, _>(3)?.and_then(|l| u8::try_from(l).ok()),
-            methods: split_codes(&r.try_get::<String, _>(4)?, Method::parse),
-            formats: split_codes(&r.try_get::<String, _>(5)?, Format::parse),
+            capacity: r.try_get("key")?,
+            level: r.try_get::<Option<i64>, _>("level")?.and_then(|l| u8::try_from(l).ok()),
+            methods: split_codes(&r.try_get::<String, _>("methods")?, Method::parse),
+            formats: split_codes(&r.try_get::<String, _>("formats")?, Format::parse),
         };
         let p = &mut profiles[i].profile;
-        match Relation::parse(&r.try_get::<String, _>(1)?) {
+        match Relation::parse(&r.try_get::<String, _>("relation")?) {
             Some(Relation::Known) => p.known.push(entry),
             Some(Relation::Offered) => p.offered.push(entry),
             Some(Relation::Wanted) => p.wanted.push(entry),
@@ -434,8 +437,8 @@ pub async fn load_range(
     .fetch_all(pool)
     .await?
     {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            profiles[i].profile.affiliations.push(r.try_get(1)?);
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("account_id")?) {
+            profiles[i].profile.affiliations.push(r.try_get("key")?);
         }
     }
     for r in sqlx::query(&ordered(format!(
@@ -446,8 +449,8 @@ pub async fn load_range(
     .fetch_all(pool)
     .await?
     {
-        if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-            profiles[i].profile.projects.push(r.try_get(1)?);
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("account_id")?) {
+            profiles[i].profile.projects.push(r.try_get("project")?);
         }
     }
     Ok(profiles)
@@ -457,7 +460,7 @@ pub async fn load_range(
 pub async fn hashes(pool: &sqlx::AnyPool) -> Result<BTreeMap<String, String>, AppError> {
     super::catalog::key_hashes(
         pool,
-        "SELECT a.username_key, p.content_hash FROM profiles p JOIN accounts a ON a.id = p.account_id \
+        "SELECT a.username_key AS key, p.content_hash FROM profiles p JOIN accounts a ON a.id = p.account_id \
          WHERE p.content_hash IS NOT NULL",
     )
     .await
@@ -471,7 +474,7 @@ pub async fn holders(
     include_members: bool,
     limit: i64,
 ) -> Result<Vec<(String, String)>, AppError> {
-    Ok(sqlx::query_as(
+    sqlx::query(
         "SELECT a.username, p.display_name FROM profile_capacities pc JOIN profiles p ON p.account_id = pc.account_id \
          JOIN accounts a ON a.id = p.account_id WHERE pc.capacity_id = $1 AND pc.relation = $2 \
          AND (p.visibility = 'public' OR ($3 = 1 AND p.visibility = 'members')) ORDER BY p.updated_at DESC LIMIT $4",
@@ -481,5 +484,9 @@ pub async fn holders(
     .bind(i64::from(include_members))
     .bind(limit)
     .fetch_all(pool)
-    .await?)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("username")?, r.try_get("display_name")?)))
+    .collect::<Result<_, sqlx::Error>>()
+    .map_err(Into::into)
 }

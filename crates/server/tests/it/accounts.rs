@@ -106,7 +106,12 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    for path in ["/logout", "/account/password", "/anything"] {
+    for path in [
+        "/logout",
+        "/account/password",
+        "/account/delete",
+        "/profile/edit",
+    ] {
         assert_eq!(app.post_form(path, &[]).await.status(), 403, "{path}");
     }
     assert!(

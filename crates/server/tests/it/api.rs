@@ -181,7 +181,10 @@ async fn the_openapi_document_is_pinned() {
     let profile = &doc["components"]["schemas"]["PersonalData"]["properties"]["profile"];
     assert!(profile.to_string().contains("null"), "{profile}");
     let summary_level = &doc["components"]["schemas"]["LanguageSummary"]["properties"]["level"];
-    assert_eq!(summary_level, level, "search results say levels as profiles do");
+    assert_eq!(
+        summary_level, level,
+        "search results say levels as profiles do"
+    );
     // Statuses any operation can answer are listed on every one of them.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {

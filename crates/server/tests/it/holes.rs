@@ -562,6 +562,42 @@ async fn look_alike_usernames_are_refused() {
     assert!(stderr.contains("looks too much like"), "{stderr}");
 }
 
+/// Look-alike names signing up at the same moment: one gets the name, every other is refused.
+#[tokio::test]
+async fn simultaneous_look_alike_sign_ups_let_only_one_through() {
+    let app = TestApp::spawn().await;
+    // `root` with Latin, Cyrillic (о U+043E) and Greek (ο U+03BF) o's: one skeleton, nine keys.
+    let mut names = Vec::new();
+    for first in ['o', '\u{43e}', '\u{3bf}'] {
+        for second in ['o', '\u{43e}', '\u{3bf}'] {
+            names.push(cxc_core::Username::parse(&format!("r{first}{second}t")).unwrap());
+        }
+    }
+    let skeletons: std::collections::HashSet<String> = names.iter().map(|n| n.skeleton()).collect();
+    assert_eq!(skeletons.len(), 1);
+    let mut attempts = tokio::task::JoinSet::new();
+    for name in names {
+        let db = app.state.db.clone();
+        attempts.spawn(async move {
+            let new = cxc::db::accounts::NewAccount {
+                username: &name,
+                password_hash: None,
+                is_admin: false,
+                wikimedia_sub: None,
+            };
+            cxc::db::accounts::create(&db, new).await.is_ok()
+        });
+    }
+    let created = attempts
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(created, 1);
+    assert_eq!(cxc::db::accounts::count(&app.state.db).await.unwrap(), 1);
+}
+
 #[tokio::test]
 async fn accounts_from_before_skeletons_get_theirs() {
     let db = crate::common::TestDb::new().await;
@@ -803,8 +839,16 @@ async fn a_method_no_route_takes_is_405_and_a_path_none_takes_404() {
 #[tokio::test]
 async fn search_flags_take_true_or_false_only() {
     let app = TestApp::spawn().await;
-    for (value, status) in [("true", 200), ("1", 200), ("false", 200), ("0", 200), ("null", 422)] {
-        let response = app.get(&format!("/api/v1/profiles?available={value}")).await;
+    for (value, status) in [
+        ("true", 200),
+        ("1", 200),
+        ("false", 200),
+        ("0", 200),
+        ("null", 422),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/profiles?available={value}"))
+            .await;
         assert_eq!(response.status(), status, "available={value}");
         if status == 422 {
             let problem: serde_json::Value = response.json().await.unwrap();
