@@ -48,6 +48,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum! {
     /// Ways of learning and teaching: those the original call names, plus peer learning and

@@ -6,10 +6,12 @@
 
 pub mod account;
 pub mod aggregates;
+pub mod board;
 pub mod capacity;
 pub mod catalog;
 pub mod matching;
 pub mod model;
+pub mod post;
 pub mod profile;
 pub mod search;
 pub mod taxonomy;

@@ -33,6 +33,12 @@ impl Clock {
         crate::db::now() + i64::try_from(self.ahead().as_secs()).unwrap_or(i64::MAX / 2)
     }
 
+    /// Today's date in UTC.
+    pub fn today(&self) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp(self.unix())
+            .map_or_else(|_| time::OffsetDateTime::now_utc().date(), |t| t.date())
+    }
+
     /// Moves the clock forward, as if `by` had passed.
     pub fn advance(&self, by: Duration) {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);

@@ -9,10 +9,12 @@ use std::sync::Arc;
 // a 500) does not make every later request that needs it panic too.
 use parking_lot::{Mutex, RwLock};
 
+use cxc_core::board::{Board, Listed};
 use cxc_core::matching::Exposure;
 use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
 
 use crate::db::catalog::{self, ChangeKind};
+use crate::db::posts::{self, StoredPost};
 use crate::db::profiles::{self, StoredProfile};
 use crate::directory::Directory;
 use crate::error::AppError;
@@ -25,6 +27,9 @@ pub struct ReadModel {
     pub text: TextIndex,
     /// Pairs of accounts never to be matched, both ways round.
     pub blocks: HashSet<(i64, i64)>,
+    /// Asks and offers, and their words (by post id).
+    pub board: Board,
+    pub post_text: TextIndex,
     /// The last change-log entry applied.
     last_change: i64,
 }
@@ -117,8 +122,16 @@ impl ReadModel {
         .await?;
         text.commit()?;
         let blocks = blocks_of(pool).await?;
+        let mut board = Board::default();
+        let mut post_text = TextIndex::new()?;
+        for stored in posts::all(pool).await? {
+            add_post(&mut board, &mut post_text, reference, &stored)?;
+        }
+        post_text.commit()?;
         Ok(ReadModel {
             blocks,
+            board,
+            post_text,
             model,
             text,
             last_change,
@@ -136,6 +149,38 @@ impl ReadModel {
             })
             .collect()
     }
+}
+
+/// Puts a post on the board and its words in the index (committed by the caller).
+fn add_post(
+    board: &mut Board,
+    text: &mut TextIndex,
+    reference: &Reference,
+    stored: &StoredPost,
+) -> anyhow::Result<()> {
+    let p = &stored.post;
+    let slot = u32::try_from(stored.id)?;
+    text.upsert(slot, &p.title, "", &p.body)?;
+    board.upsert(Listed {
+        id: stored.id,
+        author: stored.author_id,
+        author_username: stored.author.clone(),
+        organization: p.organization.clone(),
+        kind: p.kind,
+        status: p.status,
+        title: p.title.clone(),
+        body: p.body.clone(),
+        capacities: p.capacities.clone(),
+        languages: p.languages.clone(),
+        country: p.country.clone(),
+        region: p.country.as_deref().and_then(|c| reference.region_of(c)),
+        online: p.online,
+        methods: p.methods.clone(),
+        expires_on: p.expires_on,
+        created: stored.created_at,
+        updated: stored.updated_at,
+    });
+    Ok(())
 }
 
 /// How often each person was suggested lately, to spread attention: by how many different
@@ -267,7 +312,55 @@ pub async fn sync(state: &ReadSide) -> Result<(), AppError> {
     } else {
         None
     };
+    // A merged or retired capacity moved every post that held it: reload them all.
+    let posts_changed: Option<BTreeSet<i64>> =
+        if changes.iter().any(|c| c.kind == ChangeKind::Capacity) {
+            None
+        } else {
+            Some(
+                changes
+                    .iter()
+                    .filter(|c| c.kind == ChangeKind::Post)
+                    .filter_map(|c| c.key.parse().ok())
+                    .collect(),
+            )
+        };
+    let loaded_posts = match &posts_changed {
+        None => posts::all(state.db.pool()).await?,
+        Some(ids) => {
+            let mut found = Vec::new();
+            for id in ids {
+                found.extend(posts::load(state.db.pool(), *id).await?);
+            }
+            found
+        }
+    };
     let mut read = state.read_model_mut();
+    let read = &mut *read;
+    match &posts_changed {
+        None => {
+            read.board = Board::default();
+            read.post_text = TextIndex::new().map_err(AppError::Internal)?;
+        }
+        Some(ids) => {
+            for id in ids {
+                read.board.remove(*id);
+                if let Ok(slot) = u32::try_from(*id) {
+                    read.post_text.remove(slot);
+                }
+            }
+        }
+    }
+    for stored in &loaded_posts {
+        add_post(
+            &mut read.board,
+            &mut read.post_text,
+            &state.reference,
+            stored,
+        )
+        .map_err(AppError::Internal)?;
+    }
+    read.post_text.commit().map_err(AppError::Internal)?;
     if let Some(blocks) = blocks {
         read.blocks = blocks;
     }

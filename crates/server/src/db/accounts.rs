@@ -360,11 +360,26 @@ pub async fn revoke_token(db: &Db, token_id: i64) -> Result<bool, AppError> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Deletes an account and, through the schema's cascades, everything personal attached to it:
-/// profile, languages, capacities, affiliations, projects, sessions, tokens, suggestions and
-/// management roles.
+/// Deletes an account and everything personal attached to it: posts, profile, languages,
+/// capacities, affiliations, projects, sessions, tokens, suggestions and management roles.
 pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
+    let posts: Vec<i64> = sqlx::query_scalar("SELECT id FROM posts WHERE author_id = $1")
+        .bind(account_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    for post in &posts {
+        sqlx::query("DELETE FROM post_capacities WHERE post_id = $1")
+            .bind(post)
+            .execute(&mut *tx)
+            .await?;
+        super::catalog::log_change(&mut tx, super::catalog::ChangeKind::Post, &post.to_string())
+            .await?;
+    }
+    sqlx::query("DELETE FROM posts WHERE author_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
     for table in [
         "profile_languages",
         "profile_capacities",

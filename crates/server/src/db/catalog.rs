@@ -155,6 +155,8 @@ pub enum ChangeKind {
     Profile,
     /// Someone's blocks, by account id.
     Block,
+    /// An ask or offer, by post id.
+    Post,
     /// A bulk import: followers rebuild rather than replay it.
     Import,
     /// Entries up to the id in the key were removed: a follower that had not read them
@@ -163,11 +165,12 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    const ALL: [ChangeKind; 6] = [
+    const ALL: [ChangeKind; 7] = [
         ChangeKind::Capacity,
         ChangeKind::Organization,
         ChangeKind::Profile,
         ChangeKind::Block,
+        ChangeKind::Post,
         ChangeKind::Import,
         ChangeKind::Pruned,
     ];
@@ -178,6 +181,7 @@ impl ChangeKind {
             ChangeKind::Organization => "organization",
             ChangeKind::Profile => "profile",
             ChangeKind::Block => "block",
+            ChangeKind::Post => "post",
             ChangeKind::Import => "import",
             ChangeKind::Pruned => "pruned",
         }
@@ -607,14 +611,23 @@ pub async fn move_holders(tx: &mut Tx, from: i64, to: Option<i64>) -> Result<(),
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    for (table, owner) in [
-        ("profile_capacities", "account_id"),
-        ("organization_capacities", "organization_id"),
+    for (table, owner, same) in [
+        (
+            "profile_capacities",
+            "account_id",
+            "AND x.relation = profile_capacities.relation",
+        ),
+        (
+            "organization_capacities",
+            "organization_id",
+            "AND x.relation = organization_capacities.relation",
+        ),
+        ("post_capacities", "post_id", ""),
     ] {
         if let Some(to) = to {
             sqlx::query(&format!(
                 "UPDATE {table} SET capacity_id = $2 WHERE capacity_id = $1 AND NOT EXISTS \
-                 (SELECT 1 FROM {table} x WHERE x.{owner} = {table}.{owner} AND x.relation = {table}.relation \
+                 (SELECT 1 FROM {table} x WHERE x.{owner} = {table}.{owner} {same} \
                  AND x.capacity_id = $2)"
             ))
             .bind(from)

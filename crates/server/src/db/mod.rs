@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod posts;
 pub mod profiles;
 
 use std::path::Path;

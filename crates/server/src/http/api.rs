@@ -58,6 +58,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = super::search::api(router);
     let router = super::matches::api(router);
     let router = super::stats::api(router);
+    let router = super::posts::api(router);
     let (router, mut openapi) = super::organizations::api(router).split_for_parts();
     super::api_schema::add_common_responses(&mut openapi);
     (router, openapi)

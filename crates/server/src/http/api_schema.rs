@@ -1,6 +1,7 @@
 //! Schemas the OpenAPI derive cannot express: values that are one of several shapes, as the
 //! server accepts and answers them.
 
+use cxc_core::post::{PostKind, PostStatus};
 use cxc_core::{Format, Method, Visibility};
 use utoipa::openapi::schema::{
     ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
@@ -92,6 +93,44 @@ pub fn visibility() -> impl Into<RefOr<Schema>> {
         ))
         .item(of_type(Type::Null))
         .description(Some("`public` (default), `members` or `hidden`."))
+}
+
+/// Whether a post asks for help or offers it.
+pub fn post_kind() -> impl Into<RefOr<Schema>> {
+    one_of_words(&PostKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+}
+
+/// A post's status as read: `expired` once past its expiry.
+pub fn post_status() -> impl Into<RefOr<Schema>> {
+    one_of_words(
+        &PostStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A post's status as its owner sets it (never `expired`); null or absent keeps it.
+pub fn post_status_input() -> impl Into<RefOr<Schema>> {
+    OneOfBuilder::new()
+        .item(one_of_words(
+            &[PostStatus::Open, PostStatus::InProgress, PostStatus::Closed].map(PostStatus::as_str),
+        ))
+        .item(of_type(Type::Null))
+}
+
+/// Ways of learning or teaching, such as `mentoring`.
+pub fn methods() -> impl Into<RefOr<Schema>> {
+    ArrayBuilder::new().items(one_of_words(
+        &Method::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+    ))
+}
+
+/// Methods, or null to keep them as they are.
+pub fn methods_or_null() -> impl Into<RefOr<Schema>> {
+    OneOfBuilder::new()
+        .item(methods())
+        .item(of_type(Type::Null))
 }
 
 /// Statuses every operation can answer, whatever its own annotations say: a request the server

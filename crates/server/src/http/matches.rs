@@ -78,17 +78,17 @@ pub struct MatchItem {
 
 #[derive(Serialize, ToSchema)]
 pub struct MatchList {
-    items: Vec<MatchItem>,
+    pub items: Vec<MatchItem>,
 }
 
 #[derive(Deserialize, IntoParams)]
-struct LimitQuery {
+pub struct LimitQuery {
     /// How many suggestions, 1–100 (default 10).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 
-fn limit(q: &LimitQuery) -> Result<usize, AppError> {
+pub fn limit(q: &LimitQuery) -> Result<usize, AppError> {
     match q.limit {
         None => Ok(10),
         Some(n @ 1..=100) => Ok(n),
@@ -96,7 +96,28 @@ fn limit(q: &LimitQuery) -> Result<usize, AppError> {
     }
 }
 
-fn explain(
+/// Peers for any subject (a person, an organization, an ask), best first, on the server's clock.
+pub fn find(
+    state: &AppState,
+    model: &Model,
+    subject: &Subject,
+    blocked: &HashSet<u32>,
+    signed_in: bool,
+    limit: usize,
+) -> Vec<Match> {
+    let exposure = state.exposure.snapshot();
+    let context = Context {
+        today: state.clock.today(),
+        now: state.clock.unix(),
+        signed_in,
+        exposure: &exposure,
+        blocked,
+    };
+    matching::matches(model, subject, &state.matching, &context, limit)
+}
+
+/// A match in the words of the caller's language.
+pub fn explain(
     state: &AppState,
     directory: &Directory,
     model: &Model,
@@ -212,21 +233,13 @@ pub fn for_account(
         let Some(me) = read.model.person(slot) else {
             return Vec::new();
         };
-        let now = time::OffsetDateTime::now_utc();
         let blocked = read.blocked_slots(account.id);
-        let exposure = state.exposure.snapshot();
-        let ctx = Context {
-            today: now.date(),
-            now: now.unix_timestamp(),
-            signed_in: true,
-            exposure: &exposure,
-            blocked: &blocked,
-        };
-        let found = matching::matches(
+        let found = find(
+            state,
             &read.model,
             &Subject::person(slot, me),
-            &state.matching,
-            &ctx,
+            &blocked,
+            true,
             limit,
         );
         let items: Vec<MatchItem> = found
@@ -326,17 +339,14 @@ async fn organization_matches(
         utc_offset: None,
         affiliations: &[],
     };
-    let now = time::OffsetDateTime::now_utc();
-    let blocked = HashSet::new();
-    let exposure = state.exposure.snapshot();
-    let context = Context {
-        today: now.date(),
-        now: now.unix_timestamp(),
-        signed_in: ctx.account.is_some(),
-        exposure: &exposure,
-        blocked: &blocked,
-    };
-    let found = matching::matches(model, &subject, &state.matching, &context, limit);
+    let found = find(
+        &state,
+        model,
+        &subject,
+        &HashSet::new(),
+        ctx.account.is_some(),
+        limit,
+    );
     Ok(Json(MatchList {
         items: found
             .iter()

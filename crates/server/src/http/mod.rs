@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod organizations;
 pub mod page;
 pub mod pages;
+pub mod posts;
 pub mod profiles;
 pub mod search;
 pub mod stats;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(capacities::router())
         .merge(profiles::router())
         .merge(organizations::router())
+        .merge(posts::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())

@@ -28,6 +28,8 @@ struct HomeTemplate {
     nudge: Option<u8>,
     deleted: bool,
     suggestions: Vec<super::matches::MatchItem>,
+    /// Open asks the signed-in person could help with.
+    asks: Vec<super::posts::PostDoc>,
 }
 
 async fn home(
@@ -52,6 +54,11 @@ async fn home(
             .account
             .as_ref()
             .map(|a| super::matches::for_account(&state, a, 3, ctx.lang))
+            .unwrap_or_default(),
+        asks: ctx
+            .account
+            .as_ref()
+            .map(|a| super::posts::open_asks_for(&state, a, 4, ctx.lang))
             .unwrap_or_default(),
     })
 }

@@ -74,8 +74,9 @@ impl Params {
         self.all(name).into_iter().next()
     }
 
-    /// The same search with one value added or removed, without a cursor: a link.
-    pub fn toggled(&self, name: &str, value: &str) -> String {
+    /// The same search on the page at `path` with one value added or removed, without a
+    /// cursor: a link.
+    pub fn toggled(&self, path: &str, name: &str, value: &str) -> String {
         let mut pairs: Vec<(String, String)> = self
             .pairs
             .iter()
@@ -88,12 +89,13 @@ impl Params {
             pairs.push((name.to_owned(), value.to_owned()));
         }
         format!(
-            "/people?{}",
+            "{path}?{}",
             serde_urlencoded::to_string(&pairs).unwrap_or_default()
         )
     }
 
-    pub fn with_cursor(&self, cursor: &str) -> String {
+    /// The next page of the same search on the page at `path`.
+    pub fn with_cursor(&self, path: &str, cursor: &str) -> String {
         let mut pairs: Vec<(String, String)> = self
             .pairs
             .iter()
@@ -102,7 +104,7 @@ impl Params {
             .collect();
         pairs.push(("cursor".to_owned(), cursor.to_owned()));
         format!(
-            "/people?{}",
+            "{path}?{}",
             serde_urlencoded::to_string(&pairs).unwrap_or_default()
         )
     }
@@ -287,11 +289,11 @@ pub fn run(
 pub struct Labelled {
     /// The value as filters take it (a capacity id, a language or country code…).
     #[schema(value_type = String)]
-    value: Arc<str>,
+    pub value: Arc<str>,
     #[schema(value_type = String)]
-    label: Arc<str>,
+    pub label: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    count: Option<u64>,
+    pub count: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema, Clone)]
@@ -630,7 +632,7 @@ async fn people_page(
             for v in values.iter().filter(|v| chosen.contains(&&*v.value)) {
                 active.push((
                     v.label.to_string(),
-                    params.toggled(name, &v.value),
+                    params.toggled("/people", name, &v.value),
                     (*name).to_owned(),
                 ));
             }
@@ -643,7 +645,7 @@ async fn people_page(
                         (
                             v.label.to_string(),
                             v.count.unwrap_or(0),
-                            params.toggled(name, &v.value),
+                            params.toggled("/people", name, &v.value),
                             chosen.contains(&&*v.value),
                         )
                     })
@@ -655,7 +657,10 @@ async fn people_page(
     let directory = state.directory();
     let capacity_groups = super::choices::choices(&state, &directory, ctx.lang).capacity_groups;
     Ok(render(&PeopleTemplate {
-        next: found.next_cursor.as_deref().map(|c| params.with_cursor(c)),
+        next: found
+            .next_cursor
+            .as_deref()
+            .map(|c| params.with_cursor("/people", c)),
         q: params.one("q").unwrap_or_default().to_owned(),
         sort: params.one("sort").unwrap_or("relevance").to_owned(),
         available: params.one("available").is_some(),

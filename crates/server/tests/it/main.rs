@@ -13,6 +13,7 @@ mod i18n_files;
 mod interchange;
 mod oauth;
 mod pages;
+mod posts;
 mod schema;
 mod search;
 mod stats;

@@ -354,6 +354,10 @@ async fn the_map_page_is_light_accessible_and_translated() {
         assert!(html.contains("<title>"));
         assert!(html.contains("<table class=\"rows\">"));
         assert!(html.contains("href=\"/people?country="));
+        assert!(
+            html.contains("href=\"/posts?kind=ask&#38;country="),
+            "{lang}: areas link to the open asks behind them"
+        );
         assert!(!html.contains('⧼'), "{lang}: missing message");
         if lang == "ar" {
             assert!(html.contains("dir=\"rtl\""));

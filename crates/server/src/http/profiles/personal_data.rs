@@ -35,11 +35,14 @@ pub struct PersonalData {
     blocked: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     capacity_suggestions: Vec<serde_json::Value>,
+    /// Your asks and offers, whatever their status.
+    posts: Vec<crate::http::posts::PostDoc>,
 }
 
 pub(super) async fn personal_data(
     state: &AppState,
     account: &Account,
+    lang: &str,
 ) -> Result<PersonalData, AppError> {
     let profile = profiles::load(&state.db, account.id).await?;
     let tokens = accounts::list_tokens(&state.db, Some(account.id)).await?;
@@ -57,6 +60,14 @@ pub(super) async fn personal_data(
         manages,
         blocked: accounts::blocked_by(&state.db, account.id).await?,
         capacity_suggestions: suggestions,
+        posts: {
+            let directory = state.directory();
+            let read = state.read_model();
+            read.board
+                .by_author(account.id)
+                .map(|p| crate::http::posts::post_doc(state, &directory, &read.model, p, lang))
+                .collect()
+        },
     })
 }
 
@@ -76,7 +87,7 @@ pub(super) async fn export_mine(
     ctx: RequestContext,
 ) -> Result<Json<PersonalData>, AppError> {
     let account = ctx.require_account()?;
-    Ok(Json(personal_data(&state, account).await?))
+    Ok(Json(personal_data(&state, account, ctx.lang).await?))
 }
 
 pub(super) async fn export_download(
@@ -86,7 +97,7 @@ pub(super) async fn export_download(
     let Some(account) = &ctx.account else {
         return Ok(Redirect::to("/login?return=/account").into_response());
     };
-    let data = personal_data(&state, account).await?;
+    let data = personal_data(&state, account, ctx.lang).await?;
     let body = serde_json::to_string_pretty(&data).map_err(anyhow::Error::from)?;
     Ok((
         [

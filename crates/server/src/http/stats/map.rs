@@ -384,6 +384,8 @@ pub(super) struct MapTemplate {
     language: String,
     org_kind: String,
     api: String,
+    /// For each area of the table, the open asks behind it.
+    asks_links: Vec<String>,
 }
 
 /// Five classes by quantiles of the non-zero values, which stay readable when one country
@@ -520,7 +522,32 @@ pub(super) async fn map_page(
         "/api/v1/stats/map?{}",
         serde_urlencoded::to_string(params_pairs(&params)).unwrap_or_default()
     );
+    let asks_links = doc
+        .areas
+        .iter()
+        .map(|a| {
+            let mut query = vec![
+                ("kind", "ask".to_owned()),
+                (
+                    if doc.level == "region" {
+                        "region"
+                    } else {
+                        "country"
+                    },
+                    a.code.clone(),
+                ),
+            ];
+            if !capacity.is_empty() {
+                query.push(("capacity", capacity.clone()));
+            }
+            format!(
+                "/posts?{}",
+                serde_urlencoded::to_string(&query).unwrap_or_default()
+            )
+        })
+        .collect();
     Ok(render(&MapTemplate {
+        asks_links,
         mode: doc.mode.clone(),
         level: doc.level.clone(),
         capacity,
