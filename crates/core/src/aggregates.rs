@@ -196,9 +196,83 @@ pub fn per_capacity(model: &Model, people: &RoaringBitmap) -> Vec<(u32, u64, u64
     out
 }
 
+/// Connections opened and completed in one month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Month {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub opened: u64,
+    pub completed: u64,
+}
+
+fn month_of(unix: i64) -> Option<(i32, u8)> {
+    let date = time::OffsetDateTime::from_unix_timestamp(unix).ok()?.date();
+    Some((date.year(), u8::from(date.month())))
+}
+
+/// Connections opened and completed per month over the `months` months up to the one of
+/// `now`, oldest first, every month present (an empty month is a zero, not a gap). Each
+/// event is a connection's opening time and, when it was completed, its completion time.
+pub fn per_month(events: &[(i64, Option<i64>)], now: i64, months: usize) -> Vec<Month> {
+    let Some((mut year, mut month)) = month_of(now) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(months);
+    for _ in 0..months {
+        out.push(((year, month), 0u64, 0u64));
+        if month == 1 {
+            year -= 1;
+            month = 12;
+        } else {
+            month -= 1;
+        }
+    }
+    out.reverse();
+    for (opened, completed) in events {
+        if let Some(slot) = month_of(*opened).and_then(|m| out.iter_mut().find(|o| o.0 == m)) {
+            slot.1 += 1;
+        }
+        if let Some(slot) = completed
+            .and_then(month_of)
+            .and_then(|m| out.iter_mut().find(|o| o.0 == m))
+        {
+            slot.2 += 1;
+        }
+    }
+    out.into_iter()
+        .map(|((y, m), opened, completed)| Month {
+            month: format!("{y:04}-{m:02}"),
+            opened,
+            completed,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connections_count_in_the_month_they_opened_and_the_month_they_completed() {
+        // 2026-12-03, 2026-11-15, 2026-01-10 and 2025-11-30 (outside twelve months).
+        let (dec, nov, jan, old) = (1_796_256_000, 1_794_700_800, 1_768_003_200, 1_764_460_800);
+        let months = per_month(
+            &[(nov, Some(dec)), (nov, None), (jan, None), (old, Some(nov))],
+            dec,
+            12,
+        );
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[0].month, "2026-01");
+        assert_eq!(months[11].month, "2026-12");
+        assert_eq!((months[0].opened, months[0].completed), (1, 0));
+        assert_eq!((months[10].opened, months[10].completed), (2, 1));
+        assert_eq!((months[11].opened, months[11].completed), (0, 1));
+        assert_eq!(
+            months.iter().map(|m| m.opened).sum::<u64>(),
+            3,
+            "the old one is out"
+        );
+    }
     use crate::model::tests::{person, taxonomy};
     use crate::profile::Visibility;
 

@@ -9,6 +9,7 @@ pub mod aggregates;
 pub mod board;
 pub mod capacity;
 pub mod catalog;
+pub mod connection;
 pub mod matching;
 pub mod model;
 pub mod post;

@@ -157,6 +157,14 @@ pub struct ServeArgs {
     /// Public maps, statistics and open data hide counts of fewer than this many people
     #[arg(long, env = "CXC_MIN_CELL", default_value_t = 5, value_name = "PEOPLE")]
     pub min_cell: u64,
+    /// How many connection requests a person may have waiting for an answer at once
+    #[arg(
+        long,
+        env = "CXC_MAX_PENDING_REQUESTS",
+        default_value_t = cxc_core::connection::limits::DEFAULT_MAX_PENDING,
+        value_name = "REQUESTS"
+    )]
+    pub max_pending_requests: usize,
     /// Countries and territories left out of every public aggregate (ISO codes, comma-separated),
     /// e.g. those on the Wikimedia Foundation's Country and Territory Protection List
     #[arg(
@@ -214,6 +222,7 @@ impl ServeArgs {
         config.metrics_listen = self.metrics_listen;
         config.metrics_public = self.metrics_public;
         config.min_cell = self.min_cell.max(1);
+        config.max_pending_requests = self.max_pending_requests.max(1);
         config.matching.emerging_boost = self.match_emerging_boost.clamp(0.0, 0.2);
         config.matching.emerging_regions = self
             .match_emerging_regions

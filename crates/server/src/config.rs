@@ -28,6 +28,8 @@ pub struct Config {
     pub oauth: Option<OAuthConfig>,
     /// Public aggregates hide counts of fewer than this many people.
     pub min_cell: u64,
+    /// Connection requests a person may have waiting at once.
+    pub max_pending_requests: usize,
     /// ISO 3166-1 alpha-2 codes left out of every public aggregate.
     pub protected_countries: Vec<String>,
     /// How suggestions are ranked: the bounded boost for emerging communities and its regions.
@@ -64,6 +66,7 @@ impl Config {
             metrics_public: false,
             oauth: None,
             min_cell: 5,
+            max_pending_requests: cxc_core::connection::limits::DEFAULT_MAX_PENDING,
             protected_countries: Vec::new(),
             matching: cxc_core::matching::Config::default(),
         }

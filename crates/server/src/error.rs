@@ -22,6 +22,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("conflict ({0})")]
     Conflict(&'static str),
+    /// The person asked is away until this date (YYYY-MM-DD).
+    #[error("away until {0}")]
+    Away(String),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("bad request ({0})")]
@@ -42,6 +45,8 @@ pub struct ErrorReport {
     pub code: &'static str,
     pub key: &'static str,
     pub fields: Vec<FieldError>,
+    /// For `away`: the date the person returns, which the message says.
+    pub returns: Option<String>,
 }
 
 impl ErrorReport {
@@ -68,7 +73,13 @@ impl ErrorReport {
             code,
             key,
             fields: Vec::new(),
+            returns: None,
         }
+    }
+
+    /// The message's parameters.
+    pub fn args(&self) -> Vec<&str> {
+        self.returns.as_deref().into_iter().collect()
     }
 }
 
@@ -86,7 +97,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Away(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -104,6 +115,7 @@ impl AppError {
             AppError::Csrf => "csrf_failed",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Conflict(_) => "conflict",
+            AppError::Away(_) => "away",
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooLarge => "payload_too_large",
@@ -119,6 +131,7 @@ impl AppError {
             AppError::Unauthorized => "cxc-error-unauthorized",
             AppError::Forbidden(key) | AppError::Conflict(key) | AppError::BadRequest(key) => key,
             AppError::Csrf => "cxc-error-csrf",
+            AppError::Away(_) => "cxc-error-away",
             AppError::RateLimited { .. } => "cxc-error-rate-limited",
             AppError::Invalid(_) => "cxc-error-invalid-input",
             AppError::TooLarge => "cxc-error-body-too-large",
@@ -135,6 +148,10 @@ impl AppError {
             fields: match self {
                 AppError::Invalid(fields) => fields.clone(),
                 _ => Vec::new(),
+            },
+            returns: match self {
+                AppError::Away(date) => Some(date.clone()),
+                _ => None,
             },
         }
     }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod exchange;
 pub mod http;
 pub mod i18n;
 pub mod interchange;

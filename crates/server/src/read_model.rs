@@ -14,6 +14,7 @@ use cxc_core::matching::Exposure;
 use cxc_core::model::{Interest, Model, Person, format_bits, method_bits};
 
 use crate::db::catalog::{self, ChangeKind};
+use crate::db::connections;
 use crate::db::posts::{self, StoredPost};
 use crate::db::profiles::{self, StoredProfile};
 use crate::directory::Directory;
@@ -27,6 +28,8 @@ pub struct ReadModel {
     pub text: TextIndex,
     /// Pairs of accounts never to be matched, both ways round.
     pub blocks: HashSet<(i64, i64)>,
+    /// Open connections per person, which count against the limit they set.
+    pub loads: HashMap<i64, u16>,
     /// Asks and offers, and their words (by post id).
     pub board: Board,
     pub post_text: TextIndex,
@@ -38,6 +41,7 @@ pub struct ReadModel {
 struct Converter<'a> {
     reference: &'a Reference,
     offsets: HashMap<String, Option<f32>>,
+    loads: &'a HashMap<i64, u16>,
 }
 
 impl Converter<'_> {
@@ -89,7 +93,7 @@ impl Converter<'_> {
             recommendable: p.recommendable,
             away_until: p.away_until,
             max_connections: p.max_connections.and_then(|n| u16::try_from(n).ok()),
-            open_connections: 0,
+            open_connections: self.loads.get(&s.account_id).copied().unwrap_or(0),
             updated_at: s.updated_at,
         }
     }
@@ -105,9 +109,11 @@ impl ReadModel {
         let last_change = catalog::last_change(pool).await?;
         let mut model = Model::new(directory.taxonomy());
         let mut text = TextIndex::new()?;
+        let loads = connections::loads(pool).await?;
         let mut converter = Converter {
             reference,
             offsets: HashMap::new(),
+            loads: &loads,
         };
         profiles::for_each(pool, |stored| {
             let person = converter.person(&mut model, &stored);
@@ -130,6 +136,7 @@ impl ReadModel {
         post_text.commit()?;
         Ok(ReadModel {
             blocks,
+            loads,
             board,
             post_text,
             model,
@@ -335,8 +342,32 @@ pub async fn sync(state: &ReadSide) -> Result<(), AppError> {
             found
         }
     };
+    let loads = if changes.iter().any(|c| c.kind == ChangeKind::Connection) {
+        Some(connections::loads(state.db.pool()).await?)
+    } else {
+        None
+    };
     let mut read = state.read_model_mut();
     let read = &mut *read;
+    if let Some(loads) = loads {
+        let old = std::mem::replace(&mut read.loads, loads);
+        let touched: BTreeSet<i64> = old.keys().chain(read.loads.keys()).copied().collect();
+        for account in touched {
+            let now = read.loads.get(&account).copied().unwrap_or(0);
+            if old.get(&account).copied().unwrap_or(0) == now {
+                continue;
+            }
+            if let Some(mut person) = read
+                .model
+                .slot_of(account)
+                .and_then(|s| read.model.person(s))
+                .cloned()
+            {
+                person.open_connections = now;
+                read.model.upsert(person);
+            }
+        }
+    }
     match &posts_changed {
         None => {
             read.board = Board::default();
@@ -370,6 +401,7 @@ pub async fn sync(state: &ReadSide) -> Result<(), AppError> {
     let mut converter = Converter {
         reference: &state.reference,
         offsets: HashMap::new(),
+        loads: &read.loads,
     };
     for (account_id, stored) in loaded {
         match stored {

@@ -20,7 +20,7 @@ use crate::directory::Directory;
 use crate::error::AppError;
 use crate::i18n::I18n;
 use crate::read_model::{ExposureCounts, ReadModel};
-use crate::reference::Reference;
+use crate::reference::{Reference, project_family, timezone_exists};
 
 /// The read side: the database, the reference data, the taxonomy directory and the in-memory
 /// read model with its text index, kept current from the change log. It stands on its own —
@@ -94,9 +94,37 @@ impl ReadSide {
     }
 }
 
+/// Validation against the live directory and the reference data.
+pub struct Live<'a> {
+    pub state: &'a ReadSide,
+    pub directory: &'a Directory,
+}
+
+impl cxc_core::profile::Reference for Live<'_> {
+    fn capacity_exists(&self, key: &str) -> bool {
+        self.directory.taxonomy().contains(key)
+    }
+    fn language_exists(&self, code: &str) -> bool {
+        self.state.i18n.language_known(code)
+    }
+    fn region_of(&self, country: &str) -> Option<cxc_core::Region> {
+        self.state.reference.region_of(country)
+    }
+    fn organization_exists(&self, key: &str) -> bool {
+        self.directory.organization(key).is_some()
+    }
+    fn project_exists(&self, code: &str) -> bool {
+        project_family(code, &self.state.i18n).is_some()
+    }
+    fn timezone_exists(&self, name: &str) -> bool {
+        timezone_exists(name)
+    }
+}
+
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, Clock, NoOpMiddleware<Duration>>;
 
-/// Limits on what can be tried again and again: guessing passwords and creating accounts. A
+/// Limits on what can be tried again and again: guessing passwords, creating accounts, and
+/// sending requests and messages (so that nobody can flood others). A
 /// sign-in is limited per account *and* address, so that someone guessing an account's
 /// password neither locks its owner out nor, behind a shared address, everyone else; looser
 /// caps per account and per address bound guessing from many addresses or at many accounts.
@@ -107,6 +135,8 @@ pub struct Limits {
     sign_in_per_account: Keyed<String>,
     sign_in_per_address: Keyed<IpAddr>,
     sign_up_per_address: Keyed<IpAddr>,
+    requests_per_account: Keyed<i64>,
+    messages_per_account: Keyed<i64>,
 }
 
 impl Limits {
@@ -114,6 +144,8 @@ impl Limits {
     pub const SIGN_INS_PER_ACCOUNT_PER_HOUR: u32 = 100;
     pub const SIGN_INS_PER_ADDRESS_PER_HOUR: u32 = 300;
     pub const SIGN_UPS_PER_ADDRESS_PER_HOUR: u32 = 10;
+    pub const REQUESTS_PER_ACCOUNT_PER_HOUR: u32 = 20;
+    pub const MESSAGES_PER_ACCOUNT_PER_HOUR: u32 = 120;
 
     pub fn new(clock: Clock) -> Self {
         let n = |n: u32| NonZeroU32::new(n).expect("quota is positive");
@@ -133,6 +165,14 @@ impl Limits {
             sign_up_per_address: keyed(
                 &clock,
                 Quota::per_hour(n(Self::SIGN_UPS_PER_ADDRESS_PER_HOUR)),
+            ),
+            requests_per_account: keyed(
+                &clock,
+                Quota::per_hour(n(Self::REQUESTS_PER_ACCOUNT_PER_HOUR)),
+            ),
+            messages_per_account: keyed(
+                &clock,
+                Quota::per_hour(n(Self::MESSAGES_PER_ACCOUNT_PER_HOUR)),
             ),
             clock,
         }
@@ -155,6 +195,16 @@ impl Limits {
         self.check(&self.sign_up_per_address, &limited_address(address))
     }
 
+    /// Counts a connection request by an account, or says how long to wait.
+    pub fn request(&self, account_id: i64) -> Result<(), AppError> {
+        self.check(&self.requests_per_account, &account_id)
+    }
+
+    /// Counts a message by an account, or says how long to wait.
+    pub fn message(&self, account_id: i64) -> Result<(), AppError> {
+        self.check(&self.messages_per_account, &account_id)
+    }
+
     fn check<K: Hash + Eq + Clone>(&self, limiter: &Keyed<K>, key: &K) -> Result<(), AppError> {
         limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(&self.clock));
@@ -170,6 +220,8 @@ impl Limits {
         self.sign_in_per_account.retain_recent();
         self.sign_in_per_address.retain_recent();
         self.sign_up_per_address.retain_recent();
+        self.requests_per_account.retain_recent();
+        self.messages_per_account.retain_recent();
     }
 }
 

@@ -360,8 +360,9 @@ pub async fn revoke_token(db: &Db, token_id: i64) -> Result<bool, AppError> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Deletes an account and everything personal attached to it: posts, profile, languages,
-/// capacities, affiliations, projects, sessions, tokens, suggestions and management roles.
+/// Deletes an account and everything personal attached to it: posts, messages, thank-yous,
+/// notifications, profile, languages, capacities, affiliations, projects, sessions, tokens,
+/// suggestions and management roles.
 pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let posts: Vec<i64> = sqlx::query_scalar("SELECT id FROM posts WHERE author_id = $1")
@@ -380,6 +381,39 @@ pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
+    // The other party keeps their side of each connection: the thread without the deleted
+    // person's words, and a request that can no longer be answered is withdrawn.
+    let connections: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM connections WHERE from_id = $1 OR to_id = $1")
+            .bind(account_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    sqlx::query(
+        "UPDATE connections SET status = 'withdrawn' WHERE (from_id = $1 OR to_id = $1) \
+         AND status IN ('requested', 'info_requested', 'accepted')",
+    )
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    for sql in [
+        "DELETE FROM messages WHERE author_id = $1",
+        "DELETE FROM thanks WHERE author_id = $1",
+        "UPDATE thanks SET recipient_id = NULL WHERE recipient_id = $1",
+        "DELETE FROM notifications WHERE account_id = $1",
+        "UPDATE notifications SET actor_id = NULL WHERE actor_id = $1",
+        "UPDATE connections SET from_id = NULL WHERE from_id = $1",
+        "UPDATE connections SET to_id = NULL WHERE to_id = $1",
+    ] {
+        sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+    }
+    for connection in &connections {
+        super::catalog::log_change(
+            &mut tx,
+            super::catalog::ChangeKind::Connection,
+            &connection.to_string(),
+        )
+        .await?;
+    }
     for table in [
         "profile_languages",
         "profile_capacities",

@@ -157,6 +157,8 @@ pub enum ChangeKind {
     Block,
     /// An ask or offer, by post id.
     Post,
+    /// A connection's status, by connection id: it changes its people's load.
+    Connection,
     /// A bulk import: followers rebuild rather than replay it.
     Import,
     /// Entries up to the id in the key were removed: a follower that had not read them
@@ -165,12 +167,13 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    const ALL: [ChangeKind; 7] = [
+    const ALL: [ChangeKind; 8] = [
         ChangeKind::Capacity,
         ChangeKind::Organization,
         ChangeKind::Profile,
         ChangeKind::Block,
         ChangeKind::Post,
+        ChangeKind::Connection,
         ChangeKind::Import,
         ChangeKind::Pruned,
     ];
@@ -182,6 +185,7 @@ impl ChangeKind {
             ChangeKind::Profile => "profile",
             ChangeKind::Block => "block",
             ChangeKind::Post => "post",
+            ChangeKind::Connection => "connection",
             ChangeKind::Import => "import",
             ChangeKind::Pruned => "pruned",
         }
@@ -699,15 +703,26 @@ pub async fn pending_suggestions(pool: &sqlx::AnyPool) -> Result<Vec<Suggestion>
         .map_err(Into::into)
 }
 
-/// Marks a pending suggestion accepted or rejected; false when it was not pending.
-pub async fn decide_suggestion(tx: &mut Tx, id: i64, status: &str) -> Result<bool, AppError> {
-    let done = sqlx::query(
-        "UPDATE capacity_suggestions SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'pending'",
+/// Marks a pending suggestion accepted or rejected, and tells its author. False when it was
+/// not pending.
+pub async fn decide_suggestion(tx: &mut Tx, id: i64, accepted: bool) -> Result<bool, AppError> {
+    let author: Option<i64> = sqlx::query_scalar(
+        "UPDATE capacity_suggestions SET status = $1, decided_at = $2 WHERE id = $3 \
+         AND status = 'pending' RETURNING account_id",
     )
-    .bind(status)
+    .bind(if accepted { "accepted" } else { "rejected" })
     .bind(now())
     .bind(id)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let Some(author) = author else {
+        return Ok(false);
+    };
+    let kind = if accepted {
+        super::notifications::Kind::SuggestionAccepted
+    } else {
+        super::notifications::Kind::SuggestionDeclined
+    };
+    super::notifications::notify(tx, author, kind, Default::default(), now()).await?;
+    Ok(true)
 }

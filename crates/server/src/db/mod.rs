@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod connections;
+pub mod notifications;
 pub mod posts;
 pub mod profiles;
 

@@ -1,6 +1,7 @@
 //! `--demo`: a realistic community so that a newcomer sees a living site — the hand-written
-//! people and groups of `demo/community.jsonl`, and a generated crowd around them that gives the
-//! map, the dashboard and suggestions substance.
+//! people and groups of `demo/community.jsonl` with their asks and offers (`demo/posts.jsonl`),
+//! and a generated crowd around them that gives the map, the dashboard and suggestions
+//! substance.
 
 use std::io::Cursor;
 
@@ -11,6 +12,8 @@ use crate::state::ReadSide;
 pub mod synthetic;
 
 const DEMO_COMMUNITY: &str = include_str!("../../../../demo/community.jsonl");
+/// Asks and offers by people of the hand-written community, so that the board has life.
+const DEMO_POSTS: &str = include_str!("../../../../demo/posts.jsonl");
 
 /// Enough people for every region of the map to have colour, few enough to import in seconds.
 const GENERATED_PEOPLE: usize = 3000;
@@ -39,12 +42,66 @@ pub async fn fill_if_empty(state: &ReadSide) -> anyhow::Result<()> {
     ];
     let report =
         interchange::import(&state.db, &state.reference, &state.i18n, sources, &|_| {}).await?;
+    add_posts(state).await?;
     crate::read_model::sync(state).await?;
     tracing::info!(
         people = report.profiles,
         organizations = report.organizations,
         "demo community added"
     );
+    Ok(())
+}
+
+/// A demo post: a draft and the username of its author.
+#[derive(serde::Deserialize)]
+struct DemoPost {
+    author: String,
+    kind: String,
+    title: String,
+    body: String,
+    capacities: Vec<String>,
+    languages: Vec<String>,
+    country: Option<String>,
+    online: bool,
+    methods: Vec<String>,
+}
+
+/// Publishes the demo posts through the same validation every post goes through, in one
+/// transaction.
+async fn add_posts(state: &ReadSide) -> anyhow::Result<()> {
+    let directory = state.refresh_directory().await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let now = crate::db::now();
+    let mut tx = state.db.begin_write().await?;
+    for (line, text) in DEMO_POSTS.lines().enumerate() {
+        let demo: DemoPost = serde_json::from_str(text)
+            .map_err(|e| anyhow::anyhow!("demo/posts.jsonl line {}: {e}", line + 1))?;
+        let author = crate::db::accounts::by_username(&state.db, &demo.author)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("demo/posts.jsonl line {}: no {}", line + 1, demo.author)
+            })?;
+        let draft = cxc_core::post::PostDraft {
+            kind: demo.kind,
+            title: demo.title,
+            body: demo.body,
+            capacities: demo.capacities,
+            languages: demo.languages,
+            country: demo.country,
+            online: demo.online,
+            methods: demo.methods,
+            ..Default::default()
+        };
+        let reference = crate::state::Live {
+            state,
+            directory: &directory,
+        };
+        let post = draft
+            .validate(&reference, today)
+            .map_err(|errors| anyhow::anyhow!("demo/posts.jsonl line {}: {errors:?}", line + 1))?;
+        crate::db::posts::create(&mut tx, author.id, &post, &*directory, now).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -14,11 +14,11 @@ use super::capacities::{TreeNode, tree};
 use super::context::RequestContext;
 use super::extract::Path;
 use super::page::{FieldErrors, Page, render};
-use super::profiles::Live;
 use crate::AppState;
 use crate::db::catalog::{self, Suggestion};
 use crate::directory::{CapacityStatus, Directory};
 use crate::error::{AppError, FieldError};
+use crate::state::Live;
 use cxc_core::catalog::{CapacityDraft, Text};
 
 pub fn router() -> axum::Router<AppState> {
@@ -545,7 +545,7 @@ async fn accept_suggestion(
         .await
         .map_err(AppError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
-    catalog::decide_suggestion(&mut tx, id, "accepted").await?;
+    catalog::decide_suggestion(&mut tx, id, true).await?;
     tx.commit().await?;
     Ok(Redirect::to("/admin/capacities").into_response())
 }
@@ -557,7 +557,7 @@ async fn reject_suggestion(
 ) -> Result<Response, AppError> {
     require_admin(&ctx)?;
     let mut tx = state.db.begin_write().await?;
-    let done = catalog::decide_suggestion(&mut tx, id, "rejected").await?;
+    let done = catalog::decide_suggestion(&mut tx, id, false).await?;
     tx.commit().await?;
     if !done {
         return Err(AppError::NotFound);

@@ -59,6 +59,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = super::matches::api(router);
     let router = super::stats::api(router);
     let router = super::posts::api(router);
+    let router = super::connections::api(router);
+    let router = super::notifications::api(router);
     let (router, mut openapi) = super::organizations::api(router).split_for_parts();
     super::api_schema::add_common_responses(&mut openapi);
     (router, openapi)
@@ -79,6 +81,9 @@ pub struct Problem {
     /// For `invalid_input`: what is wrong with each field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldProblem>,
+    /// For `away`: the date (ISO 8601) the person asked is back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    returns: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,7 +106,7 @@ pub fn problem(state: &AppState, lang: &str, report: &ErrorReport) -> Response {
         title: text(&format!("cxc-problem-{}", report.code.replace('_', "-"))),
         status: report.status.as_u16(),
         code: report.code,
-        detail: text(report.key),
+        detail: state.i18n.text(lang, report.key, &report.args()),
         errors: report
             .fields
             .iter()
@@ -111,6 +116,7 @@ pub fn problem(state: &AppState, lang: &str, report: &ErrorReport) -> Response {
                 detail: text(f.key),
             })
             .collect(),
+        returns: report.returns.clone(),
     };
     let mut response = (report.status, Json(body)).into_response();
     response.headers_mut().insert(

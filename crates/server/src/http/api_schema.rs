@@ -1,6 +1,7 @@
 //! Schemas the OpenAPI derive cannot express: values that are one of several shapes, as the
 //! server accepts and answers them.
 
+use cxc_core::connection::ConnectionStatus;
 use cxc_core::post::{PostKind, PostStatus};
 use cxc_core::{Format, Method, Visibility};
 use utoipa::openapi::schema::{
@@ -117,6 +118,16 @@ pub fn post_status_input() -> impl Into<RefOr<Schema>> {
             &[PostStatus::Open, PostStatus::InProgress, PostStatus::Closed].map(PostStatus::as_str),
         ))
         .item(of_type(Type::Null))
+}
+
+/// Where a connection stands.
+pub fn connection_status() -> impl Into<RefOr<Schema>> {
+    one_of_words(
+        &ConnectionStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Ways of learning or teaching, such as `mentoring`.

@@ -41,6 +41,8 @@ pub struct RequestContext {
     pub is_api: bool,
     /// Whether errors go out as problem documents rather than pages.
     pub problem: bool,
+    /// Unread notifications of the signed-in person, for the header of pages.
+    pub unread: i64,
 }
 
 impl RequestContext {
@@ -149,6 +151,7 @@ impl RequestContext {
             path: path_and_query(uri),
             is_api,
             problem: wants_problem(is_api, headers),
+            unread: 0,
         }
     }
 }
@@ -186,6 +189,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         path,
         is_api,
         problem: wants_problem(is_api, headers),
+        unread: 0,
     };
     let checked = match refuse_control_characters(req).await {
         Ok(req) => authenticate(&state, &mut ctx, existing_csrf, req).await,
@@ -193,6 +197,14 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     };
     let response = match checked {
         Ok(mut req) => {
+            // Only pages show the count, and only in answer to a GET.
+            if let Some(account) = ctx.account.as_ref().filter(|_| !ctx.is_api)
+                && req.method() == Method::GET
+            {
+                ctx.unread = crate::db::notifications::unread_count(&state.db, account.id)
+                    .await
+                    .unwrap_or(0);
+            }
             req.extensions_mut().insert(ctx.clone());
             next.run(req).await
         }

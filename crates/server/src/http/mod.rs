@@ -9,11 +9,13 @@ pub mod assets;
 pub mod capacities;
 pub mod capacity_picker;
 pub mod choices;
+pub mod connections;
 pub mod context;
 pub mod extract;
 pub mod health;
 pub mod matches;
 pub mod metrics;
+pub mod notifications;
 pub mod organizations;
 pub mod page;
 pub mod pages;
@@ -65,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .merge(profiles::router())
         .merge(organizations::router())
         .merge(posts::router())
+        .merge(connections::router())
+        .merge(notifications::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())
@@ -275,6 +279,11 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         state.exposure.fold_in();
         if let Err(e) = crate::read_model::sync(&state).await {
             tracing::warn!(error = %e, "could not follow the change log");
+        }
+        if ticks.is_multiple_of(200)
+            && let Err(e) = crate::exchange::sweep(&state).await
+        {
+            tracing::warn!(error = %e, "could not remind or expire waiting requests");
         }
         if !ticks.is_multiple_of(2000) {
             continue;

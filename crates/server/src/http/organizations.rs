@@ -23,12 +23,12 @@ use super::choices::{Choices, choices};
 use super::context::RequestContext;
 use super::extract::Path;
 use super::page::{FieldErrors, Page, render};
-use super::profiles::Live;
 use crate::AppState;
 use crate::db::accounts::{self, Account};
 use crate::db::catalog;
 use crate::directory::{Directory, ORGANIZATION_KINDS, Organization};
 use crate::error::{AppError, FieldError};
+use crate::state::Live;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

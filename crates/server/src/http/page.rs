@@ -24,6 +24,8 @@ pub struct Page {
     pub path: String,
     pub signup_enabled: bool,
     pub oauth_enabled: bool,
+    /// Unread notifications, shown in the header.
+    pub unread: i64,
     state: AppState,
 }
 
@@ -42,6 +44,7 @@ impl Page {
             path: without_uselang(&ctx.path),
             signup_enabled: state.config.signup,
             oauth_enabled: state.oauth.is_some(),
+            unread: ctx.unread,
             state: state.clone(),
         }
     }
@@ -137,7 +140,7 @@ pub fn error_page(state: &AppState, ctx: &RequestContext, report: &ErrorReport) 
     let title_key = format!("cxc-problem-{}", report.code.replace('_', "-"));
     let template = ErrorTemplate {
         page: Page::new(state, ctx, &title_key),
-        message: state.i18n.text(ctx.lang, report.key, &[]),
+        message: state.i18n.text(ctx.lang, report.key, &report.args()),
     };
     match template.render() {
         Ok(html) => Html(html).into_response(),

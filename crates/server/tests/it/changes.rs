@@ -4,7 +4,7 @@
 use cxc::AppState;
 use cxc::db::catalog::{self, ChangeKind};
 use cxc::db::profiles::{self, Origin};
-use cxc::http::profiles::Live;
+use cxc::state::Live;
 use cxc::state::ReadSide;
 use cxc_core::Username;
 use cxc_core::profile::ProfileDraft;

@@ -232,6 +232,17 @@ async fn serve_prints_the_url_and_stops_cleanly_on_sigterm() {
         coloured >= 40,
         "the generated crowd colours the map: {coloured} countries"
     );
+    let board: serde_json::Value = reqwest::get(format!("http://{listen}/api/v1/posts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        board["total"].as_u64(),
+        Some(include_str!("../../../../demo/posts.jsonl").lines().count() as u64),
+        "every demo post is on the board"
+    );
     let pid = child.id().unwrap().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());

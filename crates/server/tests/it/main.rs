@@ -7,6 +7,7 @@ mod api;
 mod changes;
 mod cli;
 mod common;
+mod connections;
 mod exchange;
 mod holes;
 mod i18n_files;

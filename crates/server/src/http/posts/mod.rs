@@ -88,7 +88,8 @@ pub struct PostDoc {
     pub updated: String,
 }
 
-fn timestamp(unix: i64) -> String {
+/// Unix seconds as RFC 3339.
+pub fn timestamp(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

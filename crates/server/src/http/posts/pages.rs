@@ -117,6 +117,10 @@ struct PostTemplate {
     languages: Vec<String>,
     helpers: Vec<MatchItem>,
     can_edit: bool,
+    /// Signed in and not the author: may answer the post with a request.
+    can_help: bool,
+    /// The author, who may ask a suggested helper directly.
+    can_request: bool,
 }
 
 pub(super) async fn post_page(
@@ -148,6 +152,8 @@ pub(super) async fn post_page(
             .iter()
             .map(|l| state.i18n.autonym(l).unwrap_or(l).to_owned())
             .collect(),
+        can_help: viewer.is_some_and(|v| v.id != listed.author) && post.status == "open",
+        can_request: viewer.is_some_and(|v| v.id == listed.author),
         can_edit,
         post,
         page,

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::db::accounts::Account;
 use crate::db::posts;
 use crate::error::{AppError, FieldError};
-use crate::http::profiles::Live;
+use crate::state::Live;
 
 /// The draft that stores a listed post again, for edits that change a few fields.
 pub(super) fn draft_of(p: &Listed) -> PostDraft {

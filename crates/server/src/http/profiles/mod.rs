@@ -12,15 +12,13 @@ mod save;
 pub use json_ld::person_json_ld;
 
 use axum::routing::{get, post};
-use cxc_core::{Region, Visibility};
+use cxc_core::Visibility;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::db::accounts::Account;
 use crate::db::profiles::StoredProfile;
-use crate::directory::Directory;
-use crate::reference::{project_family, timezone_exists};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -42,33 +40,6 @@ pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(personal_data::delete_me))
         .routes(routes!(blocks::list_blocks))
         .routes(routes!(blocks::block_person, blocks::unblock_person))
-}
-
-/// Validation against the live directory and the reference data.
-pub struct Live<'a> {
-    pub state: &'a AppState,
-    pub directory: &'a Directory,
-}
-
-impl cxc_core::profile::Reference for Live<'_> {
-    fn capacity_exists(&self, key: &str) -> bool {
-        self.directory.taxonomy().contains(key)
-    }
-    fn language_exists(&self, code: &str) -> bool {
-        self.state.i18n.language_known(code)
-    }
-    fn region_of(&self, country: &str) -> Option<Region> {
-        self.state.reference.region_of(country)
-    }
-    fn organization_exists(&self, key: &str) -> bool {
-        self.directory.organization(key).is_some()
-    }
-    fn project_exists(&self, code: &str) -> bool {
-        project_family(code, &self.state.i18n).is_some()
-    }
-    fn timezone_exists(&self, name: &str) -> bool {
-        timezone_exists(name)
-    }
 }
 
 /// Who may see a profile: everyone (public), signed-in members, or only its owner (hidden).

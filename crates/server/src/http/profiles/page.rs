@@ -52,6 +52,8 @@ pub(super) struct ProfileTemplate {
     visibility: &'static str,
     own: bool,
     completeness: u8,
+    /// Thank-yous both their authors and this person agreed to show: author, text.
+    thanks: Vec<(String, String)>,
 }
 
 pub(super) fn entry_views(
@@ -104,7 +106,13 @@ pub(super) async fn profile_page(
     let p = &stored.profile;
     let mut page = Page::new(&state, &ctx, "cxc-profile-title");
     page.title = p.display_name.clone();
+    let thanks = crate::db::connections::shown_thanks(state.db.pool(), stored.account_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.author, t.body))
+        .collect();
     Ok(render(&ProfileTemplate {
+        thanks,
         username: stored.username.clone(),
         display_name: p.display_name.clone(),
         pronouns: p.pronouns.clone(),

@@ -37,6 +37,14 @@ pub struct PersonalData {
     capacity_suggestions: Vec<serde_json::Value>,
     /// Your asks and offers, whatever their status.
     posts: Vec<crate::http::posts::PostDoc>,
+    /// Your connections, sent and received.
+    connections: Vec<crate::http::connections::ConnectionDoc>,
+    /// What you wrote in connections' threads, with the connection of each.
+    #[schema(value_type = Vec<Object>)]
+    messages: Vec<serde_json::Value>,
+    /// Your notifications (the latest 100).
+    #[schema(value_type = Vec<Object>)]
+    notifications: Vec<serde_json::Value>,
 }
 
 pub(super) async fn personal_data(
@@ -47,6 +55,16 @@ pub(super) async fn personal_data(
     let profile = profiles::load(&state.db, account.id).await?;
     let tokens = accounts::list_tokens(&state.db, Some(account.id)).await?;
     let (manages, suggestions) = accounts::personal_extras(&state.db, account.id).await?;
+    let connections = crate::db::connections::of_account(
+        state.db.pool(),
+        account.id,
+        crate::db::connections::Role::Either,
+        &[],
+    )
+    .await?;
+    let messages = crate::db::connections::messages_by(state.db.pool(), account.id).await?;
+    let notifications =
+        crate::db::notifications::of_account(&state.db, account.id, false, 100).await?;
     Ok(PersonalData {
         username: account.username.clone(),
         roles: cxc_core::Role::of(account.is_admin).iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
@@ -68,6 +86,22 @@ pub(super) async fn personal_data(
                 .map(|p| crate::http::posts::post_doc(state, &directory, &read.model, p, lang))
                 .collect()
         },
+        connections: {
+            let directory = state.directory();
+            let read = state.read_model();
+            connections
+                .iter()
+                .map(|c| crate::http::connections::connection_doc(&read, &directory, c, lang))
+                .collect()
+        },
+        messages: messages
+            .iter()
+            .map(|(connection, m)| serde_json::json!({"connection": connection, "body": m.body, "created": crate::http::posts::timestamp(m.created_at)}))
+            .collect(),
+        notifications: notifications
+            .iter()
+            .map(|n| serde_json::json!({"kind": n.kind.as_str(), "created": crate::http::posts::timestamp(n.created_at), "read": n.read_at.is_some(), "connection": n.connection_id, "post": n.post_id}))
+            .collect(),
     })
 }
 

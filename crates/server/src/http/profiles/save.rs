@@ -8,7 +8,6 @@ use cxc_core::{CapacityEntry, Format, LanguageLevel, Method};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::Live;
 use super::doc::{LanguageDoc, ProfileDoc, profile_doc};
 use crate::AppState;
 use crate::db::accounts::Account;
@@ -16,6 +15,7 @@ use crate::db::profiles;
 use crate::error::{AppError, FieldError};
 use crate::http::context::RequestContext;
 use crate::interchange::CapacityRef;
+use crate::state::Live;
 
 /// A profile as submitted to `PUT /api/v1/me/profile`. Capacity lists take ids, or objects
 /// with details; fields a GET returns but a PUT cannot change (`username`, `region`…) are

@@ -22,6 +22,16 @@ pub struct Need {
     pub bar_offers: f64,
 }
 
+/// One month of connections as the dashboard shows it: published counts (or a dash when
+/// too small to show) and bar heights in percent of the busiest month.
+pub struct MonthView {
+    pub month: String,
+    pub opened: String,
+    pub completed: String,
+    pub bar_opened: f64,
+    pub bar_completed: f64,
+}
+
 pub struct Cohort {
     pub text: String,
     pub href: String,
@@ -41,16 +51,52 @@ pub(super) struct DashboardTemplate {
     languages: Vec<(String, String, Vec<Need>)>,
     completeness: Vec<(String, String, f64)>,
     cohorts: Vec<Cohort>,
+    months: Vec<MonthView>,
+    min_cell: u64,
+}
+
+/// Connections per month over the last year, each count through the public-figures rule.
+fn month_views(
+    rule: &aggregates::Rule,
+    timeline: &[(i64, Option<i64>)],
+    now: i64,
+) -> Vec<MonthView> {
+    let months = aggregates::per_month(timeline, now, 12);
+    let shown = |n: u64| rule.publish(n);
+    let max = months
+        .iter()
+        .flat_map(|m| [shown(m.opened), shown(m.completed)])
+        .flatten()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let text = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), |n| n.to_string());
+    let bar = |n: Option<u64>| n.map_or(0.0, |n| n as f64 / max * 100.0);
+    months
+        .into_iter()
+        .map(|m| {
+            let (opened, completed) = (shown(m.opened), shown(m.completed));
+            MonthView {
+                month: m.month,
+                opened: text(opened),
+                completed: text(completed),
+                bar_opened: bar(opened),
+                bar_completed: bar(completed),
+            }
+        })
+        .collect()
 }
 
 pub(super) async fn dashboard_page(
     State(state): State<AppState>,
     ctx: RequestContext,
 ) -> Result<Response, AppError> {
+    let timeline = crate::db::connections::timeline(state.db.pool()).await?;
     let directory = state.directory();
     let read = state.read_model();
     let model = &read.model;
     let rule = state.config.public_rule(model);
+    let months = month_views(&rule, &timeline, state.clock.unix());
     let min = rule.min_cell;
     let shown = |n: u64| {
         rule.publish(n)
@@ -251,6 +297,8 @@ pub(super) async fn dashboard_page(
         languages,
         completeness,
         cohorts,
+        months,
+        min_cell: min,
         page,
     })?
     .into_response())
