@@ -105,17 +105,21 @@ impl std::fmt::Debug for Password {
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Member,
+    Moderator,
     Admin,
 }
 
 impl Role {
-    /// Every account is a member; admins hold both roles.
-    pub fn of(is_admin: bool) -> Vec<Role> {
-        if is_admin {
-            vec![Role::Member, Role::Admin]
-        } else {
-            vec![Role::Member]
+    /// Every account is a member; moderators and admins hold that role too.
+    pub fn of(is_admin: bool, is_moderator: bool) -> Vec<Role> {
+        let mut roles = vec![Role::Member];
+        if is_moderator {
+            roles.push(Role::Moderator);
         }
+        if is_admin {
+            roles.push(Role::Admin);
+        }
+        roles
     }
 }
 
@@ -185,8 +189,9 @@ mod tests {
     }
 
     #[test]
-    fn admins_are_also_members() {
-        assert_eq!(Role::of(true), vec![Role::Member, Role::Admin]);
-        assert_eq!(Role::of(false), vec![Role::Member]);
+    fn admins_and_moderators_are_also_members() {
+        assert_eq!(Role::of(true, false), vec![Role::Member, Role::Admin]);
+        assert_eq!(Role::of(false, true), vec![Role::Member, Role::Moderator]);
+        assert_eq!(Role::of(false, false), vec![Role::Member]);
     }
 }

@@ -33,6 +33,8 @@ pub struct Listed {
     /// Unix seconds.
     pub created: i64,
     pub updated: i64,
+    /// Hidden by a moderator: seen only by its author and moderators.
+    pub hidden: bool,
 }
 
 /// The facets a post list has, in the order pages show them.
@@ -234,6 +236,7 @@ mod tests {
             expires_on: TODAY,
             created: id,
             updated: id,
+            hidden: false,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod connection;
 pub mod matching;
 pub mod model;
+pub mod moderation;
 pub mod post;
 pub mod profile;
 pub mod search;

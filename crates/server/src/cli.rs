@@ -269,6 +269,39 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Suspend an account: it cannot sign in, post or write, and leaves search and matching
+    Suspend {
+        /// The account's username
+        name: String,
+        /// The day the suspension ends (YYYY-MM-DD); indefinitely when left out
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Why, for the audit log
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Lift an account's suspension
+    Unsuspend {
+        /// The account's username
+        name: String,
+        /// Why, for the audit log
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Give an account a role: moderator (acts on reports and suspensions), admin, or member
+    /// (neither)
+    Role {
+        /// The account's username
+        name: String,
+        #[arg(value_parser = ["member", "moderator", "admin"])]
+        role: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -269,6 +269,12 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 if a.is_admin {
                     notes.push("admin");
                 }
+                if a.is_moderator {
+                    notes.push("moderator");
+                }
+                if a.is_suspended(cxc::db::now()) {
+                    notes.push("suspended");
+                }
                 if a.wikimedia_sub.is_some() {
                     notes.push("wikimedia");
                 }
@@ -279,7 +285,51 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        UserCommand::Suspend {
+            name,
+            until,
+            note,
+            db,
+        } => {
+            let db = Db::open(&db.database).await?;
+            let account =
+                cxc::moderation::suspend(&db, None, &name, until.as_deref(), &note, cxc::db::now())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot suspend {name}: {}", english(&e)))?;
+            match until {
+                Some(day) => say!("Suspended {} until {day}.", account.username)?,
+                None => say!("Suspended {} until further notice.", account.username)?,
+            }
+            Ok(())
+        }
+        UserCommand::Unsuspend { name, note, db } => {
+            let db = Db::open(&db.database).await?;
+            let lifted = cxc::moderation::reinstate(&db, None, &name, &note, cxc::db::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot reinstate {name}: {}", english(&e)))?;
+            if lifted {
+                say!("{name} may take part again.")?;
+            } else {
+                say!("{name} was not suspended.")?;
+            }
+            Ok(())
+        }
+        UserCommand::Role { name, role, db } => {
+            let db = Db::open(&db.database).await?;
+            let Some(account) = accounts::by_username(&db, &name).await? else {
+                bail!("no account is called {name:?} (see `cxc user list`)");
+            };
+            accounts::set_roles(&db, account.id, role == "admin", role == "moderator").await?;
+            say!("{} is now {role}.", account.username)?;
+            Ok(())
+        }
     }
+}
+
+/// An error's message in English, for the command line.
+fn english(e: &cxc::error::AppError) -> String {
+    let key = e.report().fields.first().map_or(e.message_key(), |f| f.key);
+    cxc::i18n::I18n::load().map_or_else(|_| key.to_owned(), |i18n| i18n.text("en", key, &[]))
 }
 
 async fn token(command: TokenCommand) -> anyhow::Result<()> {

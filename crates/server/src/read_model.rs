@@ -116,6 +116,9 @@ impl ReadModel {
             loads: &loads,
         };
         profiles::for_each(pool, |stored| {
+            if stored.suspended {
+                return Ok(());
+            }
             let person = converter.person(&mut model, &stored);
             let slot = model.upsert(person);
             text.add(
@@ -186,6 +189,7 @@ fn add_post(
         expires_on: p.expires_on,
         created: stored.created_at,
         updated: stored.updated_at,
+        hidden: stored.hidden,
     });
     Ok(())
 }
@@ -404,7 +408,7 @@ pub async fn sync(state: &ReadSide) -> Result<(), AppError> {
         loads: &read.loads,
     };
     for (account_id, stored) in loaded {
-        match stored {
+        match stored.filter(|s| !s.suspended) {
             Some(stored) => {
                 let person = converter.person(&mut read.model, &stored);
                 let slot = read.model.upsert(person);

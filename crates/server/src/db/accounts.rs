@@ -12,19 +12,43 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub is_admin: bool,
+    pub is_moderator: bool,
     pub wikimedia_sub: Option<String>,
     pub has_password: bool,
+    /// When a suspension began, and until when it runs (`None`: indefinitely).
+    pub suspended_at: Option<i64>,
+    pub suspended_until: Option<i64>,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.is_admin, a.wikimedia_sub, a.password_hash";
+impl Account {
+    /// Whether the account is suspended at `now` (Unix seconds).
+    pub fn is_suspended(&self, now: i64) -> bool {
+        self.suspended_at.is_some() && self.suspended_until.is_none_or(|until| until > now)
+    }
+
+    /// Moderators and administrators act on reports and suspensions.
+    pub fn moderates(&self) -> bool {
+        self.is_moderator || self.is_admin
+    }
+
+    pub fn roles(&self) -> Vec<cxc_core::Role> {
+        cxc_core::Role::of(self.is_admin, self.is_moderator)
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.is_admin, a.is_moderator, a.wikimedia_sub, \
+    a.password_hash, a.suspended_at, a.suspended_until";
 
 fn account(row: &AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+        is_moderator: row.try_get::<i64, _>("is_moderator")? != 0,
         wikimedia_sub: row.try_get("wikimedia_sub")?,
         has_password: row.try_get::<Option<String>, _>("password_hash")?.is_some(),
+        suspended_at: row.try_get("suspended_at")?,
+        suspended_until: row.try_get("suspended_until")?,
     })
 }
 
@@ -360,6 +384,24 @@ pub async fn revoke_token(db: &Db, token_id: i64) -> Result<bool, AppError> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets an account's roles: administrator, moderator, both or neither.
+pub async fn set_roles(
+    db: &Db,
+    account_id: i64,
+    admin: bool,
+    moderator: bool,
+) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET is_admin = $2, is_moderator = $3 WHERE id = $1")
+        .bind(account_id)
+        .bind(i64::from(admin))
+        .bind(i64::from(moderator))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Deletes an account and everything personal attached to it: posts, messages, thank-yous,
 /// notifications, profile, languages, capacities, affiliations, projects, sessions, tokens,
 /// suggestions and management roles.
@@ -425,6 +467,7 @@ pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
         "capacity_suggestions",
         "organization_managers",
         "blocks",
+        "saved",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
             .bind(account_id)

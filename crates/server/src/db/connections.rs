@@ -38,6 +38,8 @@ pub struct StoredMessage {
     pub author: Option<String>,
     pub body: String,
     pub created_at: i64,
+    /// Hidden by a moderator.
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -194,7 +196,7 @@ pub async fn messages(
     connection_id: i64,
 ) -> Result<Vec<StoredMessage>, AppError> {
     let rows = sqlx::query(
-        "SELECT m.id, m.author_id, a.username, m.body, m.created_at FROM messages m \
+        "SELECT m.id, m.author_id, a.username, m.body, m.created_at, m.hidden FROM messages m \
          LEFT JOIN accounts a ON a.id = m.author_id WHERE m.connection_id = $1 ORDER BY m.id",
     )
     .bind(connection_id)
@@ -208,6 +210,7 @@ pub async fn messages(
                 author: r.try_get("username")?,
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
+                hidden: r.try_get::<i64, _>("hidden")? != 0,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -220,7 +223,7 @@ pub async fn messages_by(
     author_id: i64,
 ) -> Result<Vec<(i64, StoredMessage)>, AppError> {
     let rows = sqlx::query(
-        "SELECT m.id, m.connection_id, m.author_id, a.username, m.body, m.created_at \
+        "SELECT m.id, m.connection_id, m.author_id, a.username, m.body, m.created_at, m.hidden \
          FROM messages m JOIN accounts a ON a.id = m.author_id WHERE m.author_id = $1 ORDER BY m.id",
     )
     .bind(author_id)
@@ -236,6 +239,7 @@ pub async fn messages_by(
                     author: r.try_get("username")?,
                     body: r.try_get("body")?,
                     created_at: r.try_get("created_at")?,
+                    hidden: r.try_get::<i64, _>("hidden")? != 0,
                 },
             ))
         })

@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod catalog;
 pub mod connections;
+pub mod moderation;
 pub mod notifications;
 pub mod posts;
 pub mod profiles;
+pub mod saved;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -23,11 +23,13 @@ pub struct StoredPost {
     pub post: Post,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Hidden by a moderator.
+    pub hidden: bool,
 }
 
 const COLUMNS: &str = "p.id, p.author_id, a.username, o.key AS organization, p.kind, p.status, \
     p.title, p.body, p.languages, p.country, p.online, p.methods, p.expires_on, p.created_at, \
-    p.updated_at";
+    p.updated_at, p.hidden";
 const FROM: &str = "FROM posts p JOIN accounts a ON a.id = p.author_id \
     LEFT JOIN organizations o ON o.id = p.organization_id";
 
@@ -212,5 +214,6 @@ fn stored(
         },
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        hidden: r.try_get::<i64, _>("hidden")? != 0,
     })
 }

@@ -18,6 +18,9 @@ pub struct StoredProfile {
     pub username: String,
     pub profile: Profile,
     pub updated_at: i64,
+    /// A suspended person is out of search, matching and public pages until the suspension
+    /// is lifted.
+    pub suspended: bool,
 }
 
 /// Finds the database ids of capacity and organization keys.
@@ -343,8 +346,8 @@ pub async fn load_range(
     let filter = "WHERE p.account_id BETWEEN $1 AND $2";
     let rows = sqlx::query(&format!(
         "SELECT p.account_id, a.username, p.display_name, p.pronouns, p.bio, p.bio_language, p.country, \
-         p.timezone, p.visibility, p.recommendable, p.away_until, p.max_connections, p.joined, p.updated_at \
-         FROM profiles p JOIN accounts a ON a.id = p.account_id {filter} ORDER BY p.account_id"
+         p.timezone, p.visibility, p.recommendable, p.away_until, p.max_connections, p.joined, p.updated_at, \
+         a.suspended_at FROM profiles p JOIN accounts a ON a.id = p.account_id {filter} ORDER BY p.account_id"
     ))
     .bind(first)
     .bind(last)
@@ -357,6 +360,7 @@ pub async fn load_range(
             account_id: r.try_get("account_id")?,
             username: r.try_get("username")?,
             updated_at: r.try_get("updated_at")?,
+            suspended: r.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
             profile: Profile {
                 display_name: r.try_get("display_name")?,
                 pronouns: text("pronouns")?,

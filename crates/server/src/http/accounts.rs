@@ -60,6 +60,9 @@ fn safe_return(target: Option<&str>) -> String {
 
 /// Starts a session: a random id in an HttpOnly cookie, its hash in the database.
 async fn signed_in(state: &AppState, account: &Account, to: &str) -> Result<Response, AppError> {
+    if account.is_suspended(state.clock.unix()) {
+        return Err(AppError::Forbidden("cxc-error-suspended"));
+    }
     let session = random_secret();
     accounts::create_session(
         &state.db,
@@ -154,6 +157,9 @@ async fn login(
     };
     let verified = verify_password(form.password.clone(), hash).await?;
     match account {
+        Some(account) if verified && account.is_suspended(state.clock.unix()) => {
+            refuse(StatusCode::FORBIDDEN, "cxc-error-suspended")
+        }
         Some(account) if verified => signed_in(&state, &account, &return_to).await,
         _ => refuse(StatusCode::UNAUTHORIZED, "cxc-login-failed"),
     }

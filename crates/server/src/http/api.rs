@@ -61,6 +61,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = super::posts::api(router);
     let router = super::connections::api(router);
     let router = super::notifications::api(router);
+    let router = super::moderation::api(router);
+    let router = super::saved::api(router);
     let (router, mut openapi) = super::organizations::api(router).split_for_parts();
     super::api_schema::add_common_responses(&mut openapi);
     (router, openapi)
@@ -140,7 +142,7 @@ pub fn problem(state: &AppState, lang: &str, report: &ErrorReport) -> Response {
 #[derive(Serialize, ToSchema)]
 pub struct Me {
     username: String,
-    /// `member`, and `admin` for administrators.
+    /// `member`, and `moderator` and `admin` for those who hold them.
     roles: Vec<String>,
     /// Whether a Wikimedia account is linked.
     wikimedia: bool,
@@ -161,10 +163,12 @@ async fn me(ctx: RequestContext) -> Result<Json<Me>, AppError> {
     let account = ctx.require_account()?;
     Ok(Json(Me {
         username: account.username.clone(),
-        roles: Role::of(account.is_admin)
+        roles: account
+            .roles()
             .into_iter()
             .map(|r| match r {
                 Role::Member => "member".to_owned(),
+                Role::Moderator => "moderator".to_owned(),
                 Role::Admin => "admin".to_owned(),
             })
             .collect(),

@@ -145,8 +145,9 @@ pub fn methods_or_null() -> impl Into<RefOr<Schema>> {
 }
 
 /// Statuses every operation can answer, whatever its own annotations say: a request the server
-/// cannot read (a malformed query, path or body; control characters in text) is 400, and a
-/// body over the size limit is 413. They are added here so that no route can forget them.
+/// cannot read (a malformed query, path or body; control characters in the address) is 400, a
+/// body over the size limit is 413, and control characters in a body's text are 422 (named per
+/// field, like any invalid field). They are added here so that no route can forget them.
 pub fn add_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
     let problem = |description: &str| {
         ResponseBuilder::new()
@@ -176,6 +177,9 @@ pub fn add_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
                 responses
                     .entry("413".into())
                     .or_insert_with(|| problem("The body is too large").into());
+                responses.entry("422".into()).or_insert_with(|| {
+                    problem("Invalid fields, or control characters in the body's text").into()
+                });
             }
         }
     }

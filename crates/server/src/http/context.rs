@@ -315,15 +315,23 @@ async fn authenticate(
         .map(str::trim);
     if let Some(token) = bearer.filter(|_| ctx.is_api) {
         ctx.account = accounts::by_token(&state.db, &secret_hash(token)).await?;
-        if ctx.account.is_none() {
-            return Err(AppError::Unauthorized);
+        match &ctx.account {
+            None => return Err(AppError::Unauthorized),
+            Some(a) if a.is_suspended(state.clock.unix()) => {
+                return Err(AppError::Forbidden("cxc-error-suspended"));
+            }
+            Some(_) => {}
         }
         // A token is not sent by browsers on their own, so it cannot be forged cross-site.
         return Ok(req);
     }
     if let Some(session) = cookie(headers, SESSION_COOKIE) {
         let hash = secret_hash(session);
-        ctx.account = accounts::by_session(&state.db, &hash).await?;
+        // A suspended account's sessions end when it is suspended; one that slipped through
+        // is treated as signed out.
+        ctx.account = accounts::by_session(&state.db, &hash)
+            .await?
+            .filter(|a| !a.is_suspended(state.clock.unix()));
         ctx.session_hash = ctx.account.as_ref().map(|_| hash);
     }
     if is_unsafe(req.method()) {

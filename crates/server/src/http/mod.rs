@@ -15,12 +15,14 @@ pub mod extract;
 pub mod health;
 pub mod matches;
 pub mod metrics;
+pub mod moderation;
 pub mod notifications;
 pub mod organizations;
 pub mod page;
 pub mod pages;
 pub mod posts;
 pub mod profiles;
+pub mod saved;
 pub mod search;
 pub mod stats;
 
@@ -69,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .merge(posts::router())
         .merge(connections::router())
         .merge(notifications::router())
+        .merge(moderation::router())
+        .merge(saved::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())
@@ -280,10 +284,19 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         if let Err(e) = crate::read_model::sync(&state).await {
             tracing::warn!(error = %e, "could not follow the change log");
         }
-        if ticks.is_multiple_of(200)
-            && let Err(e) = crate::exchange::sweep(&state).await
-        {
-            tracing::warn!(error = %e, "could not remind or expire waiting requests");
+        if ticks.is_multiple_of(200) {
+            if let Err(e) = crate::exchange::sweep(&state).await {
+                tracing::warn!(error = %e, "could not remind or expire waiting requests");
+            }
+            match crate::db::moderation::lift_expired(&state.db, state.clock.unix()).await {
+                Ok(0) => {}
+                Ok(_) => {
+                    if let Err(e) = crate::read_model::sync(&state).await {
+                        tracing::warn!(error = %e, "could not follow the change log");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not end suspensions that ran out"),
+            }
         }
         if !ticks.is_multiple_of(2000) {
             continue;

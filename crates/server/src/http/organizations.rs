@@ -235,6 +235,9 @@ struct OrganizationTemplate {
     countries: Vec<String>,
     slugs: BTreeMap<String, String>,
     can_edit: bool,
+    saved: Option<bool>,
+    save_kind: &'static str,
+    save_key: String,
 }
 
 async fn may_manage(
@@ -264,7 +267,14 @@ async fn organization_page(
     let doc = organization_doc(&state, &directory, o, ctx.lang).await?;
     let mut page = Page::new(&state, &ctx, "cxc-organizations-title");
     page.title = doc.name.clone();
+    let saved = match &ctx.account {
+        Some(a) => Some(crate::db::saved::is_saved(&state.db, a.id, "organization", &o.key).await?),
+        None => None,
+    };
     Ok(render(&OrganizationTemplate {
+        saved,
+        save_kind: "organization",
+        save_key: o.key.clone(),
         can_edit: may_manage(&state, ctx.account.as_ref(), o).await?,
         countries: o
             .countries

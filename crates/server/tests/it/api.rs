@@ -192,6 +192,7 @@ async fn the_openapi_document_is_pinned() {
             assert!(responses["400"].is_object(), "{method} {path} lists 400");
             if operation.get("requestBody").is_some() {
                 assert!(responses["413"].is_object(), "{method} {path} lists 413");
+                assert!(responses["422"].is_object(), "{method} {path} lists 422");
             }
         }
     }

@@ -581,3 +581,101 @@ async fn a_post_made_on_one_instance_reaches_another() {
     .await;
     assert_eq!(seen["title"], post["title"]);
 }
+
+#[tokio::test]
+async fn people_organizations_and_posts_are_saved_and_listed_while_visible() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("Curator", true).await;
+    let author = app.signed_in("Author", false).await;
+    let saver = app.signed_in("Saver", false).await;
+    put_profile(&app, &author, profile(&[], &[], "public")).await;
+    let created = app
+        .post_as(
+            &admin,
+            "/organizations/new",
+            &[
+                ("key", "wm-ke"),
+                ("name", "Wikimedia Kenya"),
+                ("kind", "chapter"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
+    let post: Value = create(&app, &author, &ask()).await.json().await.unwrap();
+    let id = post["id"].as_i64().unwrap();
+    let put = |path: String| {
+        let saver = saver.clone();
+        async move {
+            saver
+                .put(path)
+                .header("content-type", "application/json")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(put(app.url("/api/v1/me/saved/person/Author")).await, 204);
+    assert_eq!(
+        put(app.url("/api/v1/me/saved/organization/wm-ke")).await,
+        204
+    );
+    assert_eq!(
+        put(app.url(&format!("/api/v1/me/saved/post/{id}"))).await,
+        204
+    );
+    assert_eq!(
+        put(app.url(&format!("/api/v1/me/saved/post/{id}"))).await,
+        204,
+        "twice is once"
+    );
+    assert_eq!(put(app.url("/api/v1/me/saved/post/999999")).await, 404);
+    assert_eq!(put(app.url("/api/v1/me/saved/planet/Mars")).await, 404);
+    let anonymous = reqwest::Client::new()
+        .put(app.url("/api/v1/me/saved/person/Author"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let list = get_json(&saver, app.url("/api/v1/me/saved")).await;
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 3);
+    assert!(
+        kinds.contains(&"person") && kinds.contains(&"organization") && kinds.contains(&"post")
+    );
+    let page = saver
+        .get(app.url("/saved"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Wikimedia Kenya") && page.contains(&format!("/posts/{id}")));
+    put_profile(&app, &author, profile(&[], &[], "hidden")).await;
+    let list = get_json(&saver, app.url("/api/v1/me/saved")).await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "a hidden person and their post leave the list: {list}"
+    );
+    let removed = app
+        .post_as(&saver, "/saved/organization/wm-ke", &[("action", "remove")])
+        .await;
+    assert_eq!(removed.status(), 303);
+    let list = get_json(&saver, app.url("/api/v1/me/saved")).await;
+    assert_eq!(list["items"], json!([]));
+    let forgotten = saver
+        .delete(app.url("/api/v1/me/saved/person/Author"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forgotten.status(), 204);
+}

@@ -87,7 +87,9 @@ pub struct MessageDoc {
     pub id: i64,
     /// The author's username; null once their account is deleted (their words go with it).
     pub author: Option<String>,
+    /// Empty when a moderator hid the message.
     pub body: String,
+    pub hidden: bool,
     #[schema(format = DateTime)]
     pub created: String,
 }
@@ -147,7 +149,12 @@ pub fn message_doc(m: &StoredMessage) -> MessageDoc {
     MessageDoc {
         id: m.id,
         author: m.author.clone(),
-        body: m.body.clone(),
+        body: if m.hidden {
+            String::new()
+        } else {
+            m.body.clone()
+        },
+        hidden: m.hidden,
         created: timestamp(m.created_at),
     }
 }

@@ -81,6 +81,8 @@ pub struct PostDoc {
     /// The last day the post is open (ISO 8601 date).
     #[schema(format = Date)]
     pub expires_at: String,
+    /// Whether a moderator hid it (only its author and moderators see it then).
+    pub hidden: bool,
     /// When it was posted and last changed (RFC 3339).
     #[schema(format = DateTime)]
     pub created: String,
@@ -142,16 +144,21 @@ pub fn post_doc(
         online: p.online,
         methods: p.methods.iter().map(|m| m.as_str().to_owned()).collect(),
         expires_at: format_date(p.expires_on),
+        hidden: p.hidden,
         created: timestamp(p.created),
         updated: timestamp(p.updated),
     }
 }
 
-/// The privacy rule for posts: a post is seen where its author's profile is. Authors see
-/// their own posts, and administrators every post, whatever the profile says.
+/// The privacy rule for posts: a post is seen where its author's profile is, unless a
+/// moderator hid it. Authors see their own posts, and moderators and administrators every
+/// post, whatever the profile says.
 pub fn may_see(model: &Model, viewer: Option<&Account>, post: &Listed) -> bool {
-    if viewer.is_some_and(|v| v.id == post.author || v.is_admin) {
+    if viewer.is_some_and(|v| v.id == post.author || v.moderates()) {
         return true;
+    }
+    if post.hidden {
+        return false;
     }
     match model
         .slot_of(post.author)

@@ -121,6 +121,9 @@ struct PostTemplate {
     can_help: bool,
     /// The author, who may ask a suggested helper directly.
     can_request: bool,
+    saved: Option<bool>,
+    save_kind: &'static str,
+    save_key: String,
 }
 
 pub(super) async fn post_page(
@@ -141,7 +144,16 @@ pub(super) async fn post_page(
     };
     let mut page = Page::new(&state, &ctx, "cxc-posts-title");
     page.title = post.title.clone();
+    let saved = match viewer {
+        Some(a) => {
+            Some(crate::db::saved::is_saved(&state.db, a.id, "post", &id.to_string()).await?)
+        }
+        None => None,
+    };
     Ok(render(&PostTemplate {
+        saved,
+        save_kind: "post",
+        save_key: id.to_string(),
         helpers: super::helpers::helpers(&state, viewer, &listed, 10, ctx.lang),
         country: post
             .country

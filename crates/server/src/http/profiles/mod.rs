@@ -42,8 +42,12 @@ pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(blocks::block_person, blocks::unblock_person))
 }
 
-/// Who may see a profile: everyone (public), signed-in members, or only its owner (hidden).
-fn may_see(profile: &StoredProfile, viewer: Option<&Account>) -> bool {
+/// Who may see a profile: everyone (public), signed-in members, or only its owner (hidden);
+/// a suspended person's only moderators.
+pub fn may_see(profile: &StoredProfile, viewer: Option<&Account>) -> bool {
+    if profile.suspended && !viewer.is_some_and(|v| v.moderates()) {
+        return false;
+    }
     match profile.profile.visibility {
         Visibility::Public => true,
         Visibility::Members => viewer.is_some(),

@@ -54,6 +54,10 @@ pub(super) struct ProfileTemplate {
     completeness: u8,
     /// Thank-yous both their authors and this person agreed to show: author, text.
     thanks: Vec<(String, String)>,
+    /// Whether the viewer saved this person (none when signed out or on one's own page).
+    saved: Option<bool>,
+    save_kind: &'static str,
+    save_key: String,
 }
 
 pub(super) fn entry_views(
@@ -111,8 +115,17 @@ pub(super) async fn profile_page(
         .into_iter()
         .map(|t| (t.author, t.body))
         .collect();
+    let saved = match &ctx.account {
+        Some(a) if a.id != stored.account_id => {
+            Some(crate::db::saved::is_saved(&state.db, a.id, "person", &stored.username).await?)
+        }
+        _ => None,
+    };
     Ok(render(&ProfileTemplate {
         thanks,
+        saved,
+        save_kind: "person",
+        save_key: stored.username.clone(),
         username: stored.username.clone(),
         display_name: p.display_name.clone(),
         pronouns: p.pronouns.clone(),

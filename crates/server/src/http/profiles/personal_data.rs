@@ -45,6 +45,9 @@ pub struct PersonalData {
     /// Your notifications (the latest 100).
     #[schema(value_type = Vec<Object>)]
     notifications: Vec<serde_json::Value>,
+    /// The reports you made, and what became of them.
+    #[schema(value_type = Vec<Object>)]
+    reports: Vec<serde_json::Value>,
 }
 
 pub(super) async fn personal_data(
@@ -65,9 +68,10 @@ pub(super) async fn personal_data(
     let messages = crate::db::connections::messages_by(state.db.pool(), account.id).await?;
     let notifications =
         crate::db::notifications::of_account(&state.db, account.id, false, 100).await?;
+    let reports = crate::db::moderation::reports_by(state.db.pool(), account.id).await?;
     Ok(PersonalData {
         username: account.username.clone(),
-        roles: cxc_core::Role::of(account.is_admin).iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
+        roles: account.roles().iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
         wikimedia_linked: account.wikimedia_sub.is_some(),
         has_password: account.has_password,
         profile: profile.map(|p| serde_json::to_value(ProfileRecord::from_stored(&p)).unwrap_or_default()),
@@ -101,6 +105,10 @@ pub(super) async fn personal_data(
         notifications: notifications
             .iter()
             .map(|n| serde_json::json!({"kind": n.kind.as_str(), "created": crate::http::posts::timestamp(n.created_at), "read": n.read_at.is_some(), "connection": n.connection_id, "post": n.post_id}))
+            .collect(),
+        reports: reports
+            .iter()
+            .map(|r| serde_json::json!({"target": r.target.as_str(), "id": r.target_id, "reason": r.reason.as_str(), "details": r.details, "status": r.status.as_str(), "created": crate::http::posts::timestamp(r.created_at)}))
             .collect(),
     })
 }
