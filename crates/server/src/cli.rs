@@ -192,6 +192,24 @@ pub struct ServeArgs {
         value_name = "CODES"
     )]
     pub match_emerging_regions: Vec<String>,
+    /// Send e-mail notifications through this SMTP server: smtp://host:port for a local
+    /// relay, smtp://user:password@host?tls=required for STARTTLS, smtps://… for TLS
+    #[arg(
+        long,
+        env = "CXC_SMTP_URL",
+        requires = "mail_from",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notifications, e.g. "Capacity Exchange <cxc@example.org>"
+    #[arg(
+        long,
+        env = "CXC_MAIL_FROM",
+        requires = "smtp_url",
+        value_name = "ADDRESS"
+    )]
+    pub mail_from: Option<String>,
     /// Client id of the Wikimedia OAuth 2.0 consumer; enables "Sign in with Wikimedia"
     #[arg(long, env = "CXC_OAUTH_CLIENT_ID", requires = "oauth_client_secret")]
     pub oauth_client_id: Option<String>,
@@ -223,6 +241,8 @@ impl ServeArgs {
         config.metrics_public = self.metrics_public;
         config.min_cell = self.min_cell.max(1);
         config.max_pending_requests = self.max_pending_requests.max(1);
+        config.smtp_url = self.smtp_url.clone();
+        config.mail_from = self.mail_from.clone();
         config.matching.emerging_boost = self.match_emerging_boost.clamp(0.0, 0.2);
         config.matching.emerging_regions = self
             .match_emerging_regions

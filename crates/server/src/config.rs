@@ -26,6 +26,10 @@ pub struct Config {
     /// Serve `/metrics` on the main listener too, to anyone who asks.
     pub metrics_public: bool,
     pub oauth: Option<OAuthConfig>,
+    /// Where e-mail goes out (an `smtp://` or `smtps://` URL), and who it is from; e-mail is
+    /// off unless both are set.
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
     /// Public aggregates hide counts of fewer than this many people.
     pub min_cell: u64,
     /// Connection requests a person may have waiting at once.
@@ -65,6 +69,8 @@ impl Config {
             metrics_listen: None,
             metrics_public: false,
             oauth: None,
+            smtp_url: None,
+            mail_from: None,
             min_cell: 5,
             max_pending_requests: cxc_core::connection::limits::DEFAULT_MAX_PENDING,
             protected_countries: Vec::new(),

@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod http;
 pub mod i18n;
 pub mod interchange;
+pub mod mail;
 pub mod moderation;
 pub mod oauth;
 pub mod read_model;

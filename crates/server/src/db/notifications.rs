@@ -1,5 +1,6 @@
 //! What happened that someone should know about. Written in the same transaction as what
-//! it tells of, so that nobody is told of something that did not happen, nor left untold.
+//! it tells of, so that nobody is told of something that did not happen, nor left untold —
+//! and so is the e-mail, for those who asked for one.
 
 use sqlx::Row;
 
@@ -95,9 +96,9 @@ pub async fn notify(
     about: About,
     now: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO notifications (account_id, kind, actor_id, connection_id, post_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(account_id)
     .bind(kind.as_str())
@@ -105,9 +106,9 @@ pub async fn notify(
     .bind(about.connection_id)
     .bind(about.post_id)
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    super::mail::queue_notification(tx, account_id, id, now).await
 }
 
 /// Someone's notifications, newest first.

@@ -26,6 +26,8 @@ pub struct Inner {
     pub assets: Assets,
     pub metrics: PrometheusHandle,
     pub oauth: Option<WikimediaOAuth>,
+    /// E-mail, when an SMTP server is configured.
+    pub mailer: Option<crate::mail::Mailer>,
     /// What time it is; tests move it.
     pub clock: Clock,
     pub matching: cxc_core::matching::Config,
@@ -57,8 +59,13 @@ impl AppState {
             .as_ref()
             .map(|o| WikimediaOAuth::new(o.clone(), &config.base_url))
             .transpose()?;
+        let mailer = match (&config.smtp_url, &config.mail_from) {
+            (Some(url), Some(from)) => Some(crate::mail::Mailer::new(url, from)?),
+            _ => None,
+        };
         let clock = Clock::default();
         Ok(AppState(Arc::new(Inner {
+            mailer,
             read,
             matching: config.matching.clone(),
             facet_labels: RwLock::default(),

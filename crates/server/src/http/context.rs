@@ -334,7 +334,7 @@ async fn authenticate(
             .filter(|a| !a.is_suspended(state.clock.unix()));
         ctx.session_hash = ctx.account.as_ref().map(|_| hash);
     }
-    if is_unsafe(req.method()) {
+    if is_unsafe(req.method()) && req.uri().path() != super::email::ONE_CLICK {
         req.extensions_mut().insert(ForgeryCheck { csrf_cookie });
     }
     Ok(req)

@@ -11,6 +11,7 @@ pub mod capacity_picker;
 pub mod choices;
 pub mod connections;
 pub mod context;
+pub mod email;
 pub mod extract;
 pub mod health;
 pub mod matches;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(moderation::router())
         .merge(saved::router())
+        .merge(email::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())
@@ -281,12 +283,20 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         }
         ticks += 1;
         state.exposure.fold_in();
+        if ticks.is_multiple_of(10)
+            && let Err(e) = crate::mail::deliver_due(&state).await
+        {
+            tracing::warn!(error = %e, "could not send the e-mail queue");
+        }
         if let Err(e) = crate::read_model::sync(&state).await {
             tracing::warn!(error = %e, "could not follow the change log");
         }
         if ticks.is_multiple_of(200) {
             if let Err(e) = crate::exchange::sweep(&state).await {
                 tracing::warn!(error = %e, "could not remind or expire waiting requests");
+            }
+            if let Err(e) = crate::mail::queue_digests(&state).await {
+                tracing::warn!(error = %e, "could not queue the weekly digests");
             }
             match crate::db::moderation::lift_expired(&state.db, state.clock.unix()).await {
                 Ok(0) => {}

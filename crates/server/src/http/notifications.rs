@@ -59,7 +59,8 @@ pub struct NotificationList {
     items: Vec<NotificationDoc>,
 }
 
-fn doc(state: &AppState, n: &StoredNotification, lang: &str) -> NotificationDoc {
+/// What a notification says, in `lang`, and the page it is about.
+pub fn describe(state: &AppState, n: &StoredNotification, lang: &str) -> (String, String) {
     let actor = match (n.actor_id, n.actor.as_deref()) {
         (Some(id), Some(username)) => {
             let read = state.read_model();
@@ -77,13 +78,18 @@ fn doc(state: &AppState, n: &StoredNotification, lang: &str) -> NotificationDoc 
         (_, None, Some(p)) => format!("/posts/{p}"),
         _ => "/notifications".to_owned(),
     };
+    (state.i18n.text(lang, &key, &[&actor]), link)
+}
+
+fn doc(state: &AppState, n: &StoredNotification, lang: &str) -> NotificationDoc {
+    let (text, link) = describe(state, n, lang);
     NotificationDoc {
         id: n.id,
         kind: n.kind.as_str(),
         created: timestamp(n.created_at),
         read: n.read_at.is_some(),
         link,
-        text: state.i18n.text(lang, &key, &[&actor]),
+        text,
     }
 }
 

@@ -351,3 +351,131 @@ pub async fn with_dataset() -> TestDb {
     database.close().await;
     db
 }
+
+/// A real SMTP server process (aiosmtpd) that keeps what it receives in a Maildir, for the
+/// e-mail tests. `scripts/test` installs it and names its Python in `CXC_TEST_SMTP_PYTHON`.
+pub struct SmtpServer {
+    pub port: u16,
+    python: String,
+    /// Holds the Maildir, `mail/` inside it, which the server creates with its first message.
+    maildir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+/// One received message, as Python's e-mail parser reads it.
+#[derive(Debug, serde::Deserialize)]
+pub struct Received {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub message_id: String,
+    pub list_unsubscribe: Option<String>,
+    pub list_unsubscribe_post: Option<String>,
+}
+
+impl SmtpServer {
+    /// Starts the server on a free port, or says why the test cannot run.
+    pub async fn start() -> Option<SmtpServer> {
+        let Ok(python) = std::env::var("CXC_TEST_SMTP_PYTHON") else {
+            eprintln!("SKIPPED: CXC_TEST_SMTP_PYTHON is not set (scripts/test sets it)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = SmtpServer {
+            port,
+            python,
+            maildir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        server.resume().await;
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and Maildir.
+    pub async fn resume(&mut self) {
+        let child = std::process::Command::new(&self.python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    /// Stops the server, as an outage would.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Every message received so far, oldest first.
+    pub fn received(&self) -> Vec<Received> {
+        const PARSE: &str = r#"
+import email, email.policy, json, mailbox, sys
+box = mailbox.Maildir(sys.argv[1], create=True)
+out = []
+for key in box.keys():
+    raw = box.get_bytes(key)
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    out.append({"to": str(m["To"]), "subject": str(m["Subject"]), "body": m.get_content(),
+                "message_id": str(m["Message-ID"]),
+                "list_unsubscribe": m["List-Unsubscribe"] and str(m["List-Unsubscribe"]),
+                "list_unsubscribe_post": m["List-Unsubscribe-Post"] and str(m["List-Unsubscribe-Post"]),
+                "date": box.get_message(key).get_date()})
+out.sort(key=lambda m: m.pop("date"))
+print(json.dumps(out))
+"#;
+        let out = std::process::Command::new(&self.python)
+            .args(["-c", PARSE])
+            .arg(self.maildir.path().join("mail"))
+            .output()
+            .expect("read the Maildir");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("messages as JSON")
+    }
+
+    /// Waits until at least `n` messages arrived (the server writes them as they come).
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..100 {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} messages, got {:?}", self.received());
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -12,6 +12,7 @@ mod exchange;
 mod holes;
 mod i18n_files;
 mod interchange;
+mod mail;
 mod moderation;
 mod oauth;
 mod pages;
