@@ -279,6 +279,22 @@ mod tests {
     }
 
     #[test]
+    fn requests_and_messages_are_limited_per_person_until_time_passes() {
+        let clock = Clock::default();
+        let limits = Limits::new(clock.clone());
+        let n = refused_after(&limits, |_| limits.request(7));
+        assert_eq!(n, Limits::REQUESTS_PER_ACCOUNT_PER_HOUR);
+        assert!(limits.request(8).is_ok(), "someone else is not held back");
+        let n = refused_after(&limits, |_| limits.message(7));
+        assert_eq!(n, Limits::MESSAGES_PER_ACCOUNT_PER_HOUR);
+        let Err(AppError::RateLimited { retry_after_secs }) = limits.request(7) else {
+            panic!("still limited");
+        };
+        clock.advance(Duration::from_secs(retry_after_secs));
+        assert!(limits.request(7).is_ok());
+    }
+
+    #[test]
     fn an_ipv6_client_is_its_slash_64() {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();

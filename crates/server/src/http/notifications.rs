@@ -196,11 +196,13 @@ async fn list_page(
         return Ok(Redirect::to("/login?return=/notifications").into_response());
     };
     let list = list(&state, account, false, ctx.lang).await?;
-    Ok(render(&ListTemplate {
+    let page = render(&ListTemplate {
         page: Page::new(&state, &ctx, "cxc-notifications-title"),
         list,
-    })?
-    .into_response())
+    })?;
+    // Seen now: the page shows them as new this once, and the header stops counting them.
+    notifications::mark_read(&state.db, account.id, None, state.clock.unix()).await?;
+    Ok(page.into_response())
 }
 
 async fn read_submit(

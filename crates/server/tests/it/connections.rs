@@ -659,6 +659,12 @@ async fn the_exchange_works_through_forms_without_javascript() {
     assert_eq!(shown.status(), 303);
     let profile_page = app.get("/people/Teacher").await.text().await.unwrap();
     assert!(profile_page.contains("Asante sana"));
+    assert!(
+        notifications(&app, &learner).await["unread"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
     let notifications_page = learner
         .get(app.url("/notifications"))
         .send()
@@ -668,6 +674,11 @@ async fn the_exchange_works_through_forms_without_javascript() {
         .await
         .unwrap();
     assert!(notifications_page.contains(&location));
+    assert_eq!(
+        notifications(&app, &learner).await["unread"],
+        0,
+        "seeing the list reads it"
+    );
     let read = app.post_as(&learner, "/notifications/read", &[]).await;
     assert_eq!(read.status(), 303);
     assert_eq!(notifications(&app, &learner).await["unread"], 0);

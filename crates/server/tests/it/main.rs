@@ -17,6 +17,7 @@ mod moderation;
 mod oauth;
 mod pages;
 mod posts;
+mod refusals;
 mod schema;
 mod search;
 mod stats;
