@@ -73,16 +73,18 @@ impl Facet {
         }
     }
 
-    /// The values a post has for this facet (capacities as the post names them).
-    fn values(self, post: &Listed, today: Date) -> Vec<&str> {
+    /// Calls `f` with each value a post has for this facet (capacities as the post names
+    /// them). A callback rather than a list: a listing asks this of every post for every
+    /// facet, and allocating each answer was most of its cost.
+    fn each<'a>(self, post: &'a Listed, today: Date, mut f: impl FnMut(&'a str)) {
         match self {
-            Facet::Kind => vec![post.kind.as_str()],
-            Facet::Status => vec![post.status.effective(post.expires_on, today).as_str()],
-            Facet::Capacity => post.capacities.iter().map(String::as_str).collect(),
-            Facet::Language => post.languages.iter().map(String::as_str).collect(),
-            Facet::Country => post.country.as_deref().into_iter().collect(),
-            Facet::Region => post.region.map(Region::code).into_iter().collect(),
-            Facet::Method => post.methods.iter().map(|m| m.as_str()).collect(),
+            Facet::Kind => f(post.kind.as_str()),
+            Facet::Status => f(post.status.effective(post.expires_on, today).as_str()),
+            Facet::Capacity => post.capacities.iter().for_each(|c| f(c)),
+            Facet::Language => post.languages.iter().for_each(|l| f(l)),
+            Facet::Country => post.country.iter().for_each(|c| f(c)),
+            Facet::Region => post.region.iter().for_each(|r| f(r.code())),
+            Facet::Method => post.methods.iter().for_each(|m| f(m.as_str())),
         }
     }
 }
@@ -151,34 +153,36 @@ impl Board {
                 (Facet::Status, None) => &open_only,
                 (_, None) => return true,
             };
-            facet
-                .values(post, q.today)
-                .iter()
-                .any(|v| wanted.contains(*v))
+            let mut hit = false;
+            facet.each(post, q.today, |v| hit |= wanted.contains(v));
+            hit
         };
-        let mut counts: HashMap<Facet, HashMap<&str, u64>> = HashMap::new();
+        let mut counts: [HashMap<&str, u64>; Facet::ALL.len()] = Default::default();
         let mut matching = Vec::new();
         for post in self.posts.values().rev() {
             if q.text.as_ref().is_some_and(|t| !t.contains(&post.id)) || !visible(post) {
                 continue;
             }
-            let failed: Vec<Facet> = Facet::ALL
-                .into_iter()
-                .filter(|f| !accepts(*f, post))
-                .collect();
-            let counted: &[Facet] = match failed.as_slice() {
-                [] => &Facet::ALL,
-                [one] => std::slice::from_ref(one),
-                _ => continue,
-            };
-            for facet in counted {
-                let per_value = counts.entry(*facet).or_default();
-                for v in facet.values(post, q.today) {
-                    *per_value.entry(v).or_insert(0) += 1;
+            let mut failed = None;
+            let mut failures = 0;
+            for (i, facet) in Facet::ALL.into_iter().enumerate() {
+                if !accepts(facet, post) {
+                    failures += 1;
+                    failed = Some(i);
+                    if failures > 1 {
+                        break;
+                    }
                 }
             }
-            if failed.is_empty() {
-                matching.push(post.id);
+            match (failures, failed) {
+                (0, _) => {
+                    for (facet, per_value) in Facet::ALL.into_iter().zip(counts.iter_mut()) {
+                        count(facet, post, q.today, per_value);
+                    }
+                    matching.push(post.id);
+                }
+                (1, Some(i)) => count(Facet::ALL[i], post, q.today, &mut counts[i]),
+                _ => {}
             }
         }
         let total = matching.len() as u64;
@@ -189,8 +193,10 @@ impl Board {
         let next_cursor = (start + ids.len() < matching.len())
             .then(|| ids.last().copied())
             .flatten();
-        let facets = counts
+        let facets = Facet::ALL
             .into_iter()
+            .zip(counts)
+            .filter(|(_, per_value)| !per_value.is_empty())
             .map(|(facet, per_value)| {
                 let mut values: Vec<(String, u64)> = per_value
                     .into_iter()
@@ -207,6 +213,11 @@ impl Board {
             facets,
         }
     }
+}
+
+/// Adds a post's values for one facet to that facet's counts.
+fn count<'a>(facet: Facet, post: &'a Listed, today: Date, per_value: &mut HashMap<&'a str, u64>) {
+    facet.each(post, today, |v| *per_value.entry(v).or_insert(0) += 1);
 }
 
 #[cfg(test)]
