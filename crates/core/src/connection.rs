@@ -143,13 +143,14 @@ impl State {
         Ok(next)
     }
 
-    /// Whether `side` may write in the thread: once accepted, and while more information is
-    /// asked for (the answer is a message).
+    /// Whether `side` may write in the thread: both once accepted; before that only the
+    /// requester, to answer a request for more information (the question came with the
+    /// answer that asked it). A request waiting for its answer takes no more messages, so that
+    /// nobody is written to again and again before agreeing to anything.
     pub fn may_write(self, side: Side) -> bool {
         match self.status {
             ConnectionStatus::Accepted | ConnectionStatus::Completed => true,
-            ConnectionStatus::InfoRequested => true,
-            ConnectionStatus::Requested => side == Side::Requester,
+            ConnectionStatus::InfoRequested => side == Side::Requester,
             _ => false,
         }
     }
@@ -200,10 +201,10 @@ mod tests {
         let s = State::new();
         let s = s.after(Some(Side::Recipient), Move::AskInfo).unwrap();
         assert_eq!(s.status, S::InfoRequested);
-        assert!(s.may_write(Side::Requester) && s.may_write(Side::Recipient));
+        assert!(s.may_write(Side::Requester) && !s.may_write(Side::Recipient));
         let s = s.after(Some(Side::Requester), Move::GiveInfo).unwrap();
         assert_eq!(s.status, S::Requested, "the request comes back");
-        assert!(!s.may_write(Side::Recipient));
+        assert!(!s.may_write(Side::Recipient) && !s.may_write(Side::Requester));
         let s = s.after(Some(Side::Recipient), Move::Accept).unwrap();
         assert_eq!(s.status, S::Accepted);
         let s = s.after(Some(Side::Requester), Move::Complete).unwrap();

@@ -91,9 +91,13 @@ pub async fn request(
                 .id,
         ),
     };
+    // A request answers a post of one of the two people, never someone else's.
     if let Some(post) = draft.post {
-        crate::http::posts::visible_post(state, Some(account), post)
+        let listed = crate::http::posts::visible_post(state, Some(account), post)
             .map_err(|_| AppError::invalid("post", "cxc-error-unknown-post"))?;
+        if listed.author != account.id && listed.author != recipient.id {
+            return Err(AppError::invalid("post", "cxc-error-unknown-post"));
+        }
     }
     let (limit, away_until) = {
         let read = state.read_model();
@@ -387,13 +391,21 @@ pub async fn sweep(state: &AppState) -> Result<Swept, AppError> {
     let waiting =
         connections::waiting_since_before(state.db.pool(), now - limits::REMIND_AFTER_DAYS * DAY)
             .await?;
-    for c in waiting {
+    for candidate in waiting {
+        let mut tx = state.db.begin_write().await?;
+        // Read again inside the write transaction: the request may have been answered, or
+        // come back with a fresh clock, since the list was read.
+        let Some(c) = connections::load_in(&mut tx, candidate.id).await? else {
+            continue;
+        };
+        if !c.state.status.is_pending() || c.waiting_since != candidate.waiting_since {
+            continue;
+        }
         let about = About {
             actor_id: None,
             connection_id: Some(c.id),
             post_id: c.post_id,
         };
-        let mut tx = state.db.begin_write().await?;
         if c.waiting_since < now - limits::EXPIRE_AFTER_DAYS * DAY {
             let next = c.state.after(None, Move::Expire).map_err(refused)?;
             if connections::set_state(&mut tx, c.id, c.state.status, next, None, false, now).await?

@@ -85,7 +85,13 @@ async fn render(state: &AppState, job: &Job) -> Result<Result<Outgoing, &'static
         .unwrap_or("en");
     let t = |key: &str, args: &[&str]| state.i18n.text(lang, key, args);
     let base = &state.config.base_url;
-    let unsubscribe = settings
+    // The header's address takes the one-click POST of mail programs; the body's link opens a
+    // page with a button, so that a link checker following it unsubscribes nobody.
+    let one_click = settings
+        .unsubscribe_token
+        .as_ref()
+        .map(|token| format!("{base}{}?token={token}", crate::http::email::ONE_CLICK));
+    let page_link = settings
         .unsubscribe_token
         .as_ref()
         .map(|token| format!("{base}/unsubscribe?token={token}"));
@@ -154,8 +160,8 @@ async fn render(state: &AppState, job: &Job) -> Result<Result<Outgoing, &'static
             Ok(Ok(Outgoing {
                 to,
                 subject,
-                body: format!("{}{}", lines.join("\n\n"), footer(&unsubscribe)),
-                unsubscribe: unsubscribe.clone(),
+                body: format!("{}{}", lines.join("\n\n"), footer(&page_link)),
+                unsubscribe: one_click,
             }))
         }
     }
@@ -167,7 +173,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
     let Some(mailer) = &state.mailer else {
         return Ok(0);
     };
-    let now = state.clock.unix();
+    let started = state.clock.unix();
     let host = state
         .config
         .base_url
@@ -177,7 +183,13 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
         .unwrap_or("cxc.invalid")
         .to_owned();
     let mut sent = 0;
-    for job in mail::due(state.db.pool(), now, 50).await? {
+    for job in mail::due(state.db.pool(), started, 50).await? {
+        // Each claim counts from its own moment, and a batch stops well before its first
+        // claims could run out, so that no other sender takes a message this one still holds.
+        let now = state.clock.unix();
+        if now - started > CLAIM_SECONDS / 2 {
+            break;
+        }
         if !mail::claim(&state.db, job.id, now, now + CLAIM_SECONDS).await? {
             continue;
         }

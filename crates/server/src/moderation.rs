@@ -116,6 +116,9 @@ pub async fn decide(
             "cxc-error-action-not-applicable",
         ));
     }
+    if decision == Decision::Suspend && report.target_account_id == Some(moderator.id) {
+        return Err(AppError::Conflict("cxc-error-suspend-self"));
+    }
     if !moderation::decide(&mut tx, id, decision.status(), moderator, &note, now).await? {
         return Err(AppError::Conflict("cxc-error-report-decided"));
     }

@@ -423,6 +423,25 @@ pub async fn delete(db: &Db, account_id: i64) -> Result<(), AppError> {
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
+    // Others' bookmarks of the person and their posts go too: a username set free may be
+    // taken by someone else, whom they never saved.
+    let username: Option<String> =
+        sqlx::query_scalar("SELECT username FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(username) = username {
+        sqlx::query("DELETE FROM saved WHERE kind = 'person' AND item_key = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for post in &posts {
+        sqlx::query("DELETE FROM saved WHERE kind = 'post' AND item_key = $1")
+            .bind(post.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
     // The other party keeps their side of each connection: the thread without the deleted
     // person's words, and a request that can no longer be answered is withdrawn.
     let connections: Vec<i64> =

@@ -93,6 +93,7 @@ pub async fn set_address(
     link: &str,
     now: i64,
 ) -> Result<(), AppError> {
+    forget_queued(tx, account_id).await?;
     sqlx::query(
         "UPDATE accounts SET email = $2, email_verified_at = NULL, email_token_hash = $3 \
          WHERE id = $1",
@@ -116,8 +117,23 @@ pub async fn set_address(
     Ok(())
 }
 
+/// Drops what was queued for someone and not sent yet, and the addresses kept with what was:
+/// an address given up is not kept anywhere.
+async fn forget_queued(tx: &mut Tx, account_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM mail_queue WHERE account_id = $1 AND sent_at IS NULL")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE mail_queue SET to_address = NULL WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Forgets the address: no e-mail any more.
 pub async fn clear_address(tx: &mut Tx, account_id: i64) -> Result<(), AppError> {
+    forget_queued(tx, account_id).await?;
     sqlx::query(
         "UPDATE accounts SET email = NULL, email_verified_at = NULL, email_token_hash = NULL, \
          email_mode = 'off' WHERE id = $1",
@@ -291,10 +307,10 @@ pub async fn claim(db: &Db, id: i64, now: i64, until: i64) -> Result<bool, AppEr
 /// The SMTP server took the message (or there was nothing left to send: `note` says why).
 pub async fn mark_sent(db: &Db, id: i64, now: i64, note: Option<&str>) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    // A confirmation link is not kept once it has gone out.
+    // A confirmation link and its address are not kept once they have gone out.
     sqlx::query(
-        "UPDATE mail_queue SET sent_at = $2, claimed_until = NULL, link = NULL, last_error = $3 \
-         WHERE id = $1",
+        "UPDATE mail_queue SET sent_at = $2, claimed_until = NULL, link = NULL, \
+         to_address = NULL, last_error = $3 WHERE id = $1",
     )
     .bind(id)
     .bind(now)

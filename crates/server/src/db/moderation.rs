@@ -283,7 +283,16 @@ pub async fn lift_expired(db: &Db, now: i64) -> Result<usize, AppError> {
     let mut lifted = 0;
     for id in due {
         let mut tx = db.begin_write().await?;
-        if lift(&mut tx, id).await? {
+        // Still run out? A moderator may have suspended the account anew meanwhile.
+        let still_due: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE id = $1 AND suspended_at IS NOT NULL \
+             AND suspended_until <= $2",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if still_due == 1 && lift(&mut tx, id).await? {
             audit(
                 &mut tx,
                 None,

@@ -153,6 +153,9 @@ pub async fn of_account(
     Ok(out)
 }
 
+/// How many notifications one call may mark read by id.
+pub const MAX_MARKED: usize = 200;
+
 pub async fn unread_count(db: &Db, account_id: i64) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL",
@@ -162,8 +165,8 @@ pub async fn unread_count(db: &Db, account_id: i64) -> Result<i64, AppError> {
     .await?)
 }
 
-/// Marks some of someone's notifications read (all of them when `ids` is `None`); returns how
-/// many changed.
+/// Marks some of someone's notifications read (all of them when `ids` is `None`; at most
+/// [`MAX_MARKED`] ids at once, which the caller checks); returns how many changed.
 pub async fn mark_read(
     db: &Db,
     account_id: i64,
@@ -184,18 +187,22 @@ pub async fn mark_read(
             .rows_affected();
         }
         Some(ids) => {
-            for id in ids {
-                changed += sqlx::query(
-                    "UPDATE notifications SET read_at = $3 WHERE id = $1 AND account_id = $2 \
-                     AND read_at IS NULL",
-                )
-                .bind(id)
-                .bind(account_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            if ids.is_empty() {
+                return Ok(0);
             }
+            let list = (0..ids.len())
+                .map(|i| format!("${}", i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL \
+                 AND id IN ({list})"
+            );
+            let mut query = sqlx::query(&sql).bind(account_id).bind(now);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            changed += query.execute(&mut *tx).await?.rows_affected();
         }
     }
     tx.commit().await?;

@@ -191,6 +191,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let janitor = tokio::spawn(janitor(state.clone(), stop_rx.clone()));
+    let mut postman = tokio::spawn(postman(state.clone(), stop_rx.clone()));
     let metrics_server = match state.config.metrics_listen {
         Some(address) => {
             let listener = TcpListener::bind(address).await?;
@@ -210,6 +211,15 @@ pub async fn serve(
     serve_connections(listener, app, state.config.header_read_timeout, shutdown).await;
     let _ = stop_tx.send(true);
     janitor.abort();
+    // A message being sent is let finish, so that it is marked sent and not sent again; a
+    // batch that takes longer is left, its claims running out for the next start to retry.
+    if tokio::time::timeout(Duration::from_secs(15), &mut postman)
+        .await
+        .is_err()
+    {
+        postman.abort();
+        tracing::warn!("stopped while e-mail was still being sent");
+    }
     if let Some(server) = metrics_server {
         server.await?;
     }
@@ -272,6 +282,25 @@ const CHANGE_LOG_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Housekeeping: every 300 ms, follow the change log (writes made by other instances or by an
 /// import); every ten minutes, drop expired sessions and recovered rate limits, let
 /// suggestion counts fade and prune the change log.
+/// Sends the e-mail queue every few seconds, apart from the janitor, so that a slow SMTP
+/// server never holds up following the change log.
+async fn postman(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if state.mailer.is_none() {
+        return;
+    }
+    let mut interval = tokio::time::interval(Duration::from_secs(3));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = crate::mail::deliver_due(&state).await {
+            tracing::warn!(error = %e, "could not send the e-mail queue");
+        }
+    }
+}
+
 async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_millis(300));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -283,11 +312,6 @@ async fn janitor(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         }
         ticks += 1;
         state.exposure.fold_in();
-        if ticks.is_multiple_of(10)
-            && let Err(e) = crate::mail::deliver_due(&state).await
-        {
-            tracing::warn!(error = %e, "could not send the e-mail queue");
-        }
         if let Err(e) = crate::read_model::sync(&state).await {
             tracing::warn!(error = %e, "could not follow the change log");
         }

@@ -137,7 +137,8 @@ async fn my_notifications(
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct ReadInput {
-    /// The notifications to mark read; all of yours when missing.
+    /// The notifications to mark read (at most 200); all of yours when missing.
+    #[schema(max_items = 200)]
     ids: Option<Vec<i64>>,
 }
 
@@ -169,6 +170,13 @@ async fn mark_read(
     } else {
         serde_json::from_slice(&body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))?
     };
+    if input
+        .ids
+        .as_ref()
+        .is_some_and(|ids| ids.len() > notifications::MAX_MARKED)
+    {
+        return Err(AppError::invalid("ids", "cxc-error-too-many"));
+    }
     notifications::mark_read(
         &state.db,
         account.id,

@@ -137,6 +137,13 @@ async fn an_ask_goes_from_request_through_more_information_to_completion_and_tha
     )
     .await;
     assert_eq!(status, 409, "only the person asked answers");
+    let (status, _) = send(
+        &learner,
+        format!("{base}/messages"),
+        Some(json!({"body": "And another thing…"})),
+    )
+    .await;
+    assert_eq!(status, 409, "who asked for more waits for the answer");
     let (status, m) = send(
         &teacher,
         format!("{base}/messages"),
@@ -256,10 +263,35 @@ async fn nobody_else_sees_or_moves_a_connection() {
     let app = TestApp::spawn().await;
     let (learner, teacher) = pair(&app).await;
     let stranger = app.signed_in("Stranger", false).await;
+    put_profile(&app, &stranger, "Sam", profile(&[], &[])).await;
     let (_, c) = request(&app, &learner, "Teacher").await;
     let id = c["id"].as_i64().unwrap();
     let base = app.url(&format!("/api/v1/connections/{id}"));
     let anonymous = reqwest::Client::new();
+    let (status, _) = send(
+        &learner,
+        format!("{base}/messages"),
+        Some(json!({"body": "Hello again?"})),
+    )
+    .await;
+    assert_eq!(status, 409, "no second message before an answer");
+    let (_, strangers_post) = send(
+        &stranger,
+        app.url("/api/v1/posts"),
+        Some(json!({"kind": "ask", "title": "Mine", "capacities": ["wikidata-sparql"]})),
+    )
+    .await;
+    let (status, problem) = send(
+        &learner,
+        app.url("/api/v1/connections"),
+        Some(json!({"to": "Teacher", "post": strangers_post["id"], "message": "About someone else's post"})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("post")),
+        "{problem}"
+    );
     assert_eq!(get(&anonymous, base.clone()).await.0, 401);
     assert_eq!(get(&stranger, base.clone()).await.0, 404);
     assert_eq!(get(&stranger, format!("{base}/messages")).await.0, 404);
@@ -516,6 +548,40 @@ async fn unanswered_requests_are_reminded_after_a_week_and_expire_after_a_month(
     assert_eq!(told["items"][0]["kind"], "connection_expired");
     assert!(told["items"][0]["text"].as_str().unwrap().contains("Tomás"));
 
+    // A request that comes back with an answer waits afresh.
+    let third = app.signed_in("Third", false).await;
+    put_profile(&app, &third, "Tri", profile(&["wikidata-sparql"], &[])).await;
+    let (_, c) = request(&app, &learner, "Third").await;
+    let base = app.url(&format!("/api/v1/connections/{}", c["id"]));
+    app.state.clock.advance(Duration::from_secs(25 * 86_400));
+    cxc::exchange::sweep(&app.state).await.unwrap();
+    send(
+        &third,
+        format!("{base}/answer"),
+        Some(json!({"action": "ask_info", "message": "Why?"})),
+    )
+    .await;
+    send(
+        &learner,
+        format!("{base}/messages"),
+        Some(json!({"body": "Because."})),
+    )
+    .await;
+    app.state.clock.advance(Duration::from_secs(10 * 86_400));
+    let swept = cxc::exchange::sweep(&app.state).await.unwrap();
+    let (_, now) = get(&learner, base.clone()).await;
+    assert_eq!(
+        now["status"], "requested",
+        "35 days old, 10 days waiting: not expired"
+    );
+    assert_eq!(swept.expired, 0);
+    send(
+        &third,
+        format!("{base}/answer"),
+        Some(json!({"action": "decline", "reason": "no_time"})),
+    )
+    .await;
+
     // Someone away is not reminded.
     let away = app.signed_in("Away", false).await;
     put_profile(&app, &away, "Ayo", profile(&["wikidata-sparql"], &[])).await;
@@ -538,6 +604,22 @@ async fn unanswered_requests_are_reminded_after_a_week_and_expire_after_a_month(
 async fn the_exchange_works_through_forms_without_javascript() {
     let app = TestApp::spawn().await;
     let (learner, teacher) = pair(&app).await;
+    let hidden = app.signed_in("Hidden", false).await;
+    let mut secret = profile(&[], &[]);
+    secret["visibility"] = json!("hidden");
+    put_profile(&app, &hidden, "Secret Name", secret).await;
+    let probe = learner
+        .get(app.url("/connections/new?to=Hidden"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !probe.contains("Secret Name"),
+        "a hidden person's name does not show"
+    );
     let form = learner
         .get(app.url("/connections/new?to=Teacher&capacity=wikidata-sparql"))
         .send()
@@ -714,6 +796,14 @@ async fn notifications_are_marked_read_by_id_or_all_at_once() {
         "someone else's notification is not theirs to mark"
     );
     assert_eq!(notifications(&app, &teacher).await["unread"], 1);
+    let many: Vec<i64> = (1..=201).collect();
+    let (status, _) = send(
+        &teacher,
+        app.url("/api/v1/me/notifications/read"),
+        Some(json!({ "ids": many })),
+    )
+    .await;
+    assert_eq!(status, 422, "at most 200 at once");
     let (_, all) = get(&teacher, app.url("/api/v1/me/notifications")).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     let (_, left) = send(&teacher, app.url("/api/v1/me/notifications/read"), None).await;

@@ -182,8 +182,11 @@ async fn e_mail_goes_only_to_those_who_opted_in_at_a_confirmed_address_in_their_
 
     // One click, as a mail program does it: no cookie, no token but the link's.
     let link = unsubscribe.trim_matches(['<', '>']);
-    let page_path = link[link.find("/unsubscribe").unwrap()..].to_owned();
-    let path = page_path.replace("/unsubscribe?", "/api/v1/unsubscribe?");
+    let path = link[link
+        .find("/api/v1/unsubscribe?token=")
+        .expect("the one-click address")..]
+        .to_owned();
+    let page_path = path.replace("/api/v1/unsubscribe?", "/unsubscribe?");
     let clicked = reqwest::Client::new()
         .post(app.url(&path))
         .header("content-type", "application/x-www-form-urlencoded")

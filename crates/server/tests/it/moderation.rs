@@ -424,6 +424,26 @@ async fn only_the_people_of_a_thread_report_its_messages_and_hiding_one_blanks_i
     let (status, filed) = post(&teacher, app.url("/api/v1/reports"), report).await;
     assert_eq!(status, 201);
     let moderator = moderator(&app).await;
+    put_profile(&app, &moderator, &[], &[]).await;
+    let (_, own) = post(
+        &moderator,
+        app.url("/api/v1/posts"),
+        json!({"kind": "ask", "title": "My own post", "capacities": ["wikidata-sparql"]}),
+    )
+    .await;
+    let (_, self_report) = post(
+        &teacher,
+        app.url("/api/v1/reports"),
+        json!({"target": "post", "id": own["id"].as_i64().unwrap().to_string(), "reason": "other"}),
+    )
+    .await;
+    let (status, _) = post(
+        &moderator,
+        app.url(&format!("/api/v1/admin/reports/{}", self_report["id"])),
+        json!({"action": "suspend"}),
+    )
+    .await;
+    assert_eq!(status, 409, "a moderator does not suspend themselves");
     let (status, _) = post(
         &moderator,
         app.url(&format!("/api/v1/admin/reports/{}", filed["id"])),

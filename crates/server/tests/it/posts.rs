@@ -671,6 +671,23 @@ async fn people_organizations_and_posts_are_saved_and_listed_while_visible() {
     assert_eq!(removed.status(), 303);
     let list = get_json(&saver, app.url("/api/v1/me/saved")).await;
     assert_eq!(list["items"], json!([]));
+    put_profile(&app, &author, profile(&[], &[], "public")).await;
+    assert_eq!(put(app.url("/api/v1/me/saved/person/Author")).await, 204);
+    let deleted = author
+        .delete(app.url("/api/v1/me"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let again = app.signed_in("Author", false).await;
+    put_profile(&app, &again, profile(&[], &[], "public")).await;
+    let list = get_json(&saver, app.url("/api/v1/me/saved")).await;
+    assert_eq!(
+        list["items"],
+        json!([]),
+        "a bookmark of someone who left does not point at whoever takes the name next"
+    );
     let forgotten = saver
         .delete(app.url("/api/v1/me/saved/person/Author"))
         .header("content-type", "application/json")

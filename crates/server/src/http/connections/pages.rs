@@ -123,6 +123,7 @@ async fn new_form(
         recipient
             .and_then(|a| read.model.slot_of(a.id))
             .and_then(|s| read.model.person(s))
+            .filter(|p| p.visibility != cxc_core::Visibility::Hidden)
             .map_or_else(|| to.clone(), |p| p.display_name.clone())
     };
     let error = error.map(|e| error_text(state, ctx, e));
@@ -300,7 +301,7 @@ async fn connection_view(
             Side::Requester => "requester",
             Side::Recipient => "recipient",
         },
-        may_write: st.may_write(side) && status != ConnectionStatus::Requested,
+        may_write: st.may_write(side),
         may_answer: side == Side::Recipient && status.is_pending(),
         may_ask_info: side == Side::Recipient && status == ConnectionStatus::Requested,
         may_withdraw: side == Side::Requester && status.is_pending(),
