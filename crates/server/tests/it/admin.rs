@@ -261,6 +261,18 @@ async fn suggestions_wait_for_an_admin() {
     let podcast = fr.iter().find(|c| c["id"] == "podcasts").unwrap();
     assert_eq!(podcast["label"], "Podcasts");
     assert_eq!(podcast["parent"], "communication");
+    let told: Value = member
+        .get(app.url("/api/v1/me/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        told["items"][0]["kind"], "suggestion_accepted",
+        "its author hears of the decision"
+    );
     let again = app
         .post_as(&admin, &format!("/admin/suggestions/{id}/reject"), &[])
         .await;
