@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 
 use super::capacities::{TreeNode, tree};
 use super::context::RequestContext;
-use super::extract::Path;
+use super::extract::{FormFields, Path};
 use super::page::{FieldErrors, Page, render};
 use crate::AppState;
 use crate::db::catalog::{self, Suggestion};
@@ -44,18 +44,6 @@ fn require_admin(ctx: &RequestContext) -> Result<(), AppError> {
     } else {
         Err(AppError::Forbidden("cxc-error-admin-only"))
     }
-}
-
-fn pairs(body: &Bytes) -> Result<Vec<(String, String)>, AppError> {
-    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest("cxc-error-bad-form"))
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
 }
 
 /// Every capacity with its status, for the admin list.
@@ -153,15 +141,15 @@ async fn admin_page(
 }
 
 /// Texts per language from `label_xx` / `description_xx` fields.
-fn texts(state: &AppState, pairs: &[(String, String)]) -> BTreeMap<String, Text> {
+fn texts(state: &AppState, f: &FormFields) -> BTreeMap<String, Text> {
     state
         .i18n
         .ui_languages()
         .iter()
         .map(|lang| {
             let text = Text {
-                label: field(pairs, &format!("label_{}", lang.code)),
-                description: field(pairs, &format!("description_{}", lang.code)),
+                label: f.one(&format!("label_{}", lang.code)),
+                description: f.one(&format!("description_{}", lang.code)),
             };
             (lang.code.to_owned(), text)
         })
@@ -231,12 +219,12 @@ async fn add_capacity(
     body: Bytes,
 ) -> Result<Response, AppError> {
     require_admin(&ctx)?;
-    let pairs = pairs(&body)?;
+    let f = FormFields::parse(&body)?;
     let draft = CapacityDraft {
-        key: field(&pairs, "key"),
-        parent: Some(field(&pairs, "parent")),
-        texts: texts(&state, &pairs),
-        qid: Some(field(&pairs, "qid")),
+        key: f.one("key"),
+        parent: Some(f.one("parent")),
+        texts: texts(&state, &f),
+        qid: Some(f.one("qid")),
     };
     let errors = save_capacity(&state, draft, true)
         .await
@@ -247,7 +235,7 @@ async fn add_capacity(
     }
     let page = Page::new(&state, &ctx, "cxc-admin-capacities-title");
     let shown = show_errors(&page, &errors);
-    let values = pairs.into_iter().collect();
+    let values = f.0.into_iter().collect();
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         render(&admin_view(&state, &ctx, shown, values).await?)?,
@@ -330,7 +318,7 @@ async fn capacity_edit_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     require_admin(&ctx)?;
-    let pairs = pairs(&body)?;
+    let f = FormFields::parse(&body)?;
     let directory = state.refresh_directory().await?;
     let c = directory
         .capacity(&key)
@@ -338,9 +326,9 @@ async fn capacity_edit_submit(
         .ok_or(AppError::NotFound)?;
     let draft = CapacityDraft {
         key: key.clone(),
-        parent: Some(field(&pairs, "parent")),
-        texts: texts(&state, &pairs),
-        qid: Some(field(&pairs, "qid")),
+        parent: Some(f.one("parent")),
+        texts: texts(&state, &f),
+        qid: Some(f.one("qid")),
     };
     if let Err(errors) = save_capacity(&state, draft, false).await {
         let page = Page::new(&state, &ctx, "cxc-admin-capacity-title");
@@ -390,14 +378,14 @@ async fn merge(
     body: Bytes,
 ) -> Result<Response, AppError> {
     require_admin(&ctx)?;
-    let pairs = pairs(&body)?;
+    let f = FormFields::parse(&body)?;
     let directory = state.refresh_directory().await?;
     let c = directory
         .capacity(&key)
         .filter(|c| c.is_active())
         .ok_or(AppError::NotFound)?;
     let target = directory
-        .capacity(&field(&pairs, "into"))
+        .capacity(&f.one("into"))
         .filter(|t| t.is_active() && t.key != key)
         .ok_or(AppError::invalid("into", "cxc-error-unknown-capacity"))?;
     if !directory.taxonomy().children(&key).is_empty() {
@@ -448,12 +436,8 @@ async fn suggest_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs = pairs(&body)?;
-    let (label, description, parent) = (
-        field(&pairs, "label"),
-        field(&pairs, "description"),
-        field(&pairs, "parent"),
-    );
+    let f = FormFields::parse(&body)?;
+    let (label, description, parent) = (f.one("label"), f.one("description"), f.one("parent"));
     let directory = state.directory();
     let page = Page::new(&state, &ctx, "cxc-suggest-title");
     let mut errors = FieldErrors::default();
@@ -510,7 +494,7 @@ async fn accept_suggestion(
     body: Bytes,
 ) -> Result<Response, AppError> {
     require_admin(&ctx)?;
-    let pairs = pairs(&body)?;
+    let f = FormFields::parse(&body)?;
     let suggestion = catalog::pending_suggestions(state.db.pool())
         .await?
         .into_iter()
@@ -523,19 +507,19 @@ async fn accept_suggestion(
             description: suggestion.description.clone(),
         },
     )]);
-    let english = field(&pairs, "label_en");
+    let english = f.one("label_en");
     if !english.is_empty() {
         texts.insert(
             "en".to_owned(),
             Text {
                 label: english,
-                description: field(&pairs, "description_en"),
+                description: f.one("description_en"),
             },
         );
     }
     let draft = CapacityDraft {
-        key: field(&pairs, "key"),
-        parent: Some(field(&pairs, "parent"))
+        key: f.one("key"),
+        parent: Some(f.one("parent"))
             .filter(|p| !p.is_empty())
             .or(suggestion.parent.clone()),
         texts,

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::Query;
+use super::extract::{FormFields, Query};
 use super::page::{Page, render};
 use super::search::Params;
 use crate::AppState;
@@ -244,17 +244,9 @@ async fn settings_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let address = one("address");
-    match save(&state, account, Some(&address), &one("mode"), ctx.lang).await {
+    let f = FormFields::parse(&body)?;
+    let address = f.one("address");
+    match save(&state, account, Some(&address), &f.one("mode"), ctx.lang).await {
         Ok(saved) => {
             let key = if saved.verified || saved.address.is_none() {
                 "cxc-email-saved"
@@ -335,14 +327,8 @@ async fn unsubscribe_submit(
     ctx: RequestContext,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    let done = mail::unsubscribe(&state.db, token).await?;
+    let token = FormFields::parse(&body)?.one("token");
+    let done = mail::unsubscribe(&state.db, &token).await?;
     let key = if done {
         "cxc-email-unsubscribed"
     } else {

@@ -46,3 +46,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
             .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))
     }
 }
+
+/// A submitted form's fields, in order, for forms whose fields repeat (several capacities or
+/// languages) or whose names follow the data, which a typed form cannot say. An unreadable
+/// body is a 400 like any other.
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    pub fn parse(body: &[u8]) -> Result<FormFields, AppError> {
+        serde_urlencoded::from_bytes(body)
+            .map(FormFields)
+            .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))
+    }
+
+    /// The first value of a field, trimmed; empty when the field is missing.
+    pub fn one(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default()
+    }
+
+    /// The first value of a field, trimmed, unless it is missing or empty.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a field that is not empty, trimmed.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+}

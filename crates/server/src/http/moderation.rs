@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::{Path, Query};
+use super::extract::{FormFields, Path, Query};
 use super::page::{Page, render};
 use super::posts::timestamp;
 use super::search::Params;
@@ -445,20 +445,12 @@ async fn report_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let f = FormFields::parse(&body)?;
     let draft = ReportDraft {
-        target: one("target"),
-        id: one("id"),
-        reason: one("reason"),
-        details: one("details"),
+        target: f.one("target"),
+        id: f.one("id"),
+        reason: f.one("reason"),
+        details: f.one("details"),
     };
     let (target, id, details) = (
         draft.target.clone(),
@@ -516,24 +508,16 @@ async fn decide_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = moderator(&ctx)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let f = FormFields::parse(&body)?;
     let decision =
-        Decision::parse(&one("action")).ok_or(AppError::BadRequest("cxc-error-bad-form"))?;
-    let until = one("until");
+        Decision::parse(&f.one("action")).ok_or(AppError::BadRequest("cxc-error-bad-form"))?;
+    let until = f.one("until");
     crate::moderation::decide(
         &state,
         account,
         id,
         decision,
-        &one("note"),
+        &f.one("note"),
         Some(until.as_str()),
     )
     .await?;
@@ -547,27 +531,19 @@ async fn suspension_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = moderator(&ctx)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let f = FormFields::parse(&body)?;
     let now = state.clock.unix();
-    if one("action") == "reinstate" {
-        crate::moderation::reinstate(&state.db, Some(account), &username, &one("note"), now)
+    if f.one("action") == "reinstate" {
+        crate::moderation::reinstate(&state.db, Some(account), &username, &f.one("note"), now)
             .await?;
     } else {
-        let until = one("until");
+        let until = f.one("until");
         crate::moderation::suspend(
             &state.db,
             Some(account),
             &username,
             Some(until.as_str()),
-            &one("note"),
+            &f.one("note"),
             now,
         )
         .await?;

@@ -21,7 +21,7 @@ use super::capacity_picker::{
 };
 use super::choices::{Choices, choices};
 use super::context::RequestContext;
-use super::extract::Path;
+use super::extract::{FormFields, Path};
 use super::page::{FieldErrors, Page, render};
 use crate::AppState;
 use crate::db::accounts::{self, Account};
@@ -440,33 +440,21 @@ async fn save(
     existing: Option<Organization>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let f = FormFields::parse(&body)?;
     let directory = state.refresh_directory().await?;
     let is_admin = ctx.account.as_ref().is_some_and(|a| a.is_admin);
     let form = OrganizationForm {
         key: existing
             .as_ref()
-            .map_or_else(|| one("key"), |o| o.key.clone()),
-        kind: one("kind"),
-        name: one("name"),
-        description: one("description"),
-        website: one("website"),
-        meta_page: one("meta_page"),
-        countries: pairs
-            .iter()
-            .filter(|(k, v)| k == "country" && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect(),
-        managers: one("managers"),
-        capacities: capacity_rows_from_pairs(&pairs, &directory, ctx.lang),
+            .map_or_else(|| f.one("key"), |o| o.key.clone()),
+        kind: f.one("kind"),
+        name: f.one("name"),
+        description: f.one("description"),
+        website: f.one("website"),
+        meta_page: f.one("meta_page"),
+        countries: f.all("country"),
+        managers: f.one("managers"),
+        capacities: capacity_rows_from_pairs(&f.0, &directory, ctx.lang),
     };
     let (known, offered, wanted, mut errors) = entries_from_rows(&form.capacities);
     if existing.is_none() && directory.organization(&form.key).is_some() {

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::Path;
+use super::extract::{FormFields, Path};
 use super::page::{Page, render};
 use super::posts::timestamp;
 use crate::AppState;
@@ -226,16 +226,11 @@ async fn toggle_submit(
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
     let kind = kind_of(&kind)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let action = pairs
-        .iter()
-        .find(|(k, _)| k == "action")
-        .map(|(_, v)| v.as_str());
+    let action = FormFields::parse(&body)?.get("action");
     let Some((_, link)) = resolve(&state, account, kind, &key, ctx.lang).await? else {
         return Err(AppError::NotFound);
     };
-    match action {
+    match action.as_deref() {
         Some("save") => saved::save(&state.db, account.id, kind, &key, state.clock.unix()).await?,
         Some("remove") => saved::remove(&state.db, account.id, kind, &key).await?,
         _ => return Err(AppError::BadRequest("cxc-error-bad-form")),

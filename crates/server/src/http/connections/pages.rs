@@ -15,21 +15,9 @@ use crate::db::notifications;
 use crate::error::AppError;
 use crate::exchange::{self, Answer, RequestDraft, side_of};
 use crate::http::context::RequestContext;
-use crate::http::extract::Path;
+use crate::http::extract::{FormFields, Path};
 use crate::http::page::{Page, render};
 use crate::http::search::Params;
-
-fn form(body: &Bytes) -> Result<Vec<(String, String)>, AppError> {
-    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest("cxc-error-bad-form"))
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
 
 /// One list on the connections page: its heading, what it says when empty, and each
 /// connection with the other person's name.
@@ -180,11 +168,11 @@ pub(super) async fn create_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs = form(&body)?;
-    let to = field(&pairs, "to").unwrap_or_default();
-    let capacity = field(&pairs, "capacity");
-    let post = field(&pairs, "post");
-    let message = field(&pairs, "message").unwrap_or_default();
+    let f = FormFields::parse(&body)?;
+    let to = f.one("to");
+    let capacity = f.get("capacity");
+    let post = f.get("post");
+    let message = f.one("message");
     let draft = RequestDraft {
         to: to.clone(),
         capacity: capacity.clone(),
@@ -367,14 +355,14 @@ pub(super) async fn answer_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs = form(&body)?;
-    let answer = match field(&pairs, "action").as_deref() {
+    let f = FormFields::parse(&body)?;
+    let answer = match f.get("action").as_deref() {
         Some("accept") => Answer::Accept,
-        Some("decline") => Answer::Decline(field(&pairs, "reason")),
+        Some("decline") => Answer::Decline(f.get("reason")),
         Some("ask_info") => Answer::AskInfo,
         _ => return Err(AppError::BadRequest("cxc-error-bad-form")),
     };
-    let message = field(&pairs, "message");
+    let message = f.get("message");
     let done = exchange::answer(&state, account, id, answer, message.as_deref()).await;
     after(&state, &ctx, id, done).await
 }
@@ -406,8 +394,8 @@ pub(super) async fn message_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs = form(&body)?;
-    let text = field(&pairs, "body").unwrap_or_default();
+    let f = FormFields::parse(&body)?;
+    let text = f.one("body");
     let done = exchange::post_message(&state, account, id, &text).await;
     after(&state, &ctx, id, done).await
 }
@@ -419,9 +407,9 @@ pub(super) async fn thanks_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs = form(&body)?;
-    let text = field(&pairs, "body").unwrap_or_default();
-    let public = field(&pairs, "public").is_some();
+    let f = FormFields::parse(&body)?;
+    let text = f.one("body");
+    let public = f.get("public").is_some();
     let done = exchange::thank(&state, account, id, &text, public).await;
     after(&state, &ctx, id, done).await
 }
@@ -433,8 +421,8 @@ pub(super) async fn shown_submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let pairs = form(&body)?;
-    let shown = field(&pairs, "shown").as_deref() == Some("1");
+    let f = FormFields::parse(&body)?;
+    let shown = f.get("shown").as_deref() == Some("1");
     let done = exchange::show_thanks(&state, account, id, shown).await;
     after(&state, &ctx, id, done).await
 }

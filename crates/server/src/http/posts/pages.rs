@@ -18,7 +18,7 @@ use crate::db::accounts::{self, Account};
 use crate::error::AppError;
 use crate::http::choices::{Choices, choices};
 use crate::http::context::RequestContext;
-use crate::http::extract::Path;
+use crate::http::extract::{FormFields, Path};
 use crate::http::matches::MatchItem;
 use crate::http::page::{FieldErrors, Page, render};
 use crate::http::search::{FacetView, Params};
@@ -190,33 +190,18 @@ pub struct PostForm {
 
 impl PostForm {
     fn from_body(body: &Bytes) -> Result<PostForm, AppError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-        let one = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_owned())
-                .unwrap_or_default()
-        };
-        let all = |name: &str| {
-            pairs
-                .iter()
-                .filter(|(k, v)| k == name && !v.trim().is_empty())
-                .map(|(_, v)| v.trim().to_owned())
-                .collect::<Vec<_>>()
-        };
+        let f = FormFields::parse(body)?;
         Ok(PostForm {
-            kind: one("kind"),
-            title: one("title"),
-            body: one("body"),
-            capacities: all("capacity"),
-            languages: all("language"),
-            country: one("country"),
-            online: !one("online").is_empty(),
-            methods: all("method"),
-            organization: one("organization"),
-            expires_at: one("expires_at"),
+            kind: f.one("kind"),
+            title: f.one("title"),
+            body: f.one("body"),
+            capacities: f.all("capacity"),
+            languages: f.all("language"),
+            country: f.one("country"),
+            online: f.get("online").is_some(),
+            methods: f.all("method"),
+            organization: f.one("organization"),
+            expires_at: f.one("expires_at"),
         })
     }
 
@@ -412,12 +397,9 @@ pub(super) async fn status_submit(
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
     let listed = editable(&state, account, id).await?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
-    let action = pairs
-        .iter()
-        .find(|(k, _)| k == "action")
-        .and_then(|(_, v)| Action::parse(v))
+    let action = FormFields::parse(&body)?
+        .get("action")
+        .and_then(|v| Action::parse(&v))
         .ok_or(AppError::BadRequest("cxc-error-bad-form"))?;
     let mut draft = draft_of(&listed);
     action.apply(&mut draft, &state);
