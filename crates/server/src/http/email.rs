@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::{FormFields, Query};
+use super::extract::{FormFields, Query, json_body};
 use super::page::{Page, render};
 use super::search::Params;
 use crate::AppState;
@@ -156,8 +156,7 @@ async fn put_email(
     body: Bytes,
 ) -> Result<Json<EmailDoc>, AppError> {
     let account = ctx.require_account()?;
-    let input: EmailInput =
-        serde_json::from_slice(&body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))?;
+    let input: EmailInput = json_body(&body)?;
     let settings = save(
         &state,
         account,

@@ -82,3 +82,9 @@ impl FormFields {
             .collect()
     }
 }
+
+/// A JSON body of the expected shape, or a 400 saying it is not. Read from the bytes (not
+/// axum's `Json`) so that a missing or wrong content type is the forgery check's to answer.
+pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))
+}

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::{FormFields, Path, Query};
+use super::extract::{FormFields, Path, Query, json_body};
 use super::page::{Page, render};
 use super::posts::timestamp;
 use super::search::Params;
@@ -44,10 +44,6 @@ pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(decide_report))
         .routes(routes!(suspend_account, reinstate_account))
         .routes(routes!(audit_log))
-}
-
-fn json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))
 }
 
 fn moderator(ctx: &RequestContext) -> Result<&Account, AppError> {
@@ -140,7 +136,7 @@ async fn create_report(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let input: ReportInput = json(&body)?;
+    let input: ReportInput = json_body(&body)?;
     let id = crate::moderation::report(
         &state,
         account,
@@ -243,7 +239,7 @@ async fn decide_report(
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
     let account = moderator(&ctx)?;
-    let input: DecisionInput = json(&body)?;
+    let input: DecisionInput = json_body(&body)?;
     let decision = Decision::parse(&input.action)
         .ok_or_else(|| AppError::invalid("action", "cxc-error-invalid-action"))?;
     crate::moderation::decide(
@@ -291,7 +287,7 @@ async fn suspend_account(
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
     let account = moderator(&ctx)?;
-    let input: SuspensionInput = json(&body)?;
+    let input: SuspensionInput = json_body(&body)?;
     crate::moderation::suspend(
         &state.db,
         Some(account),

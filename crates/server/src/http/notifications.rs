@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::Query;
+use super::extract::{Query, json_body};
 use super::page::{Page, render};
 use super::posts::timestamp;
 use crate::AppState;
@@ -168,7 +168,7 @@ async fn mark_read(
     let input: ReadInput = if body.iter().all(u8::is_ascii_whitespace) {
         ReadInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))?
+        json_body(&body)?
     };
     if input
         .ids

@@ -15,11 +15,7 @@ use crate::db::connections::{self, Role, StoredConnection};
 use crate::error::AppError;
 use crate::exchange::{self, Answer, RequestDraft, side_of};
 use crate::http::context::RequestContext;
-use crate::http::extract::{Path, Query};
-
-fn json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))
-}
+use crate::http::extract::{Path, Query, json_body};
 
 fn doc(state: &AppState, c: &StoredConnection, lang: &str) -> ConnectionDoc {
     let read = state.read_model();
@@ -79,7 +75,7 @@ pub(super) async fn create_connection(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let input: ConnectionInput = json(&body)?;
+    let input: ConnectionInput = json_body(&body)?;
     let id = exchange::request(
         &state,
         account,
@@ -212,7 +208,7 @@ pub(super) async fn answer_connection(
     body: Bytes,
 ) -> Result<Json<ConnectionDoc>, AppError> {
     let account = ctx.require_account()?;
-    let input: AnswerInput = json(&body)?;
+    let input: AnswerInput = json_body(&body)?;
     let answer = match input.action.as_str() {
         "accept" => Answer::Accept,
         "decline" => Answer::Decline(input.reason),
@@ -333,7 +329,7 @@ pub(super) async fn post_message(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let input: MessageInput = json(&body)?;
+    let input: MessageInput = json_body(&body)?;
     let written = exchange::post_message(&state, account, id, &input.body).await?;
     let messages = connections::messages(state.db.pool(), id).await?;
     let message = messages
@@ -375,7 +371,7 @@ pub(super) async fn thank(
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
     let account = ctx.require_account()?;
-    let input: ThanksInput = json(&body)?;
+    let input: ThanksInput = json_body(&body)?;
     exchange::thank(&state, account, id, &input.body, input.public).await?;
     Ok(StatusCode::CREATED)
 }
@@ -407,7 +403,7 @@ pub(super) async fn show_thanks(
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
     let account = ctx.require_account()?;
-    let input: ShownInput = json(&body)?;
+    let input: ShownInput = json_body(&body)?;
     exchange::show_thanks(&state, account, id, input.shown).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,7 @@ use super::{PostDoc, may_edit, post_doc, visible_post};
 use crate::AppState;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
-use crate::http::extract::{Path, Query};
+use crate::http::extract::{Path, Query, json_body};
 use crate::http::matches::{LimitQuery, MatchList, limit};
 use crate::http::search::Params;
 use cxc_core::post::PostDraft;
@@ -79,10 +79,6 @@ fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<
     T::deserialize(d).map(Some)
 }
 
-fn json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))
-}
-
 /// Ask for help or offer it. Posting takes a profile; posting for an organization takes
 /// managing it.
 #[utoipa::path(
@@ -105,7 +101,7 @@ pub(super) async fn create_post(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let input: PostInput = json(&body)?;
+    let input: PostInput = json_body(&body)?;
     let draft = PostDraft {
         kind: input.kind,
         title: input.title,
@@ -227,7 +223,7 @@ pub(super) async fn patch_post(
     if !may_edit(&state, &directory, account, &existing).await? {
         return Err(AppError::Forbidden("cxc-error-not-post-owner"));
     }
-    let patch: PostPatch = json(&body)?;
+    let patch: PostPatch = json_body(&body)?;
     let mut draft = draft_of(&existing);
     if let Some(v) = patch.title {
         draft.title = v;

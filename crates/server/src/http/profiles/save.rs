@@ -14,6 +14,7 @@ use crate::db::accounts::Account;
 use crate::db::profiles;
 use crate::error::{AppError, FieldError};
 use crate::http::context::RequestContext;
+use crate::http::extract::json_body;
 use crate::interchange::CapacityRef;
 use crate::state::Live;
 
@@ -156,8 +157,7 @@ pub(super) async fn put_my_profile(
     body: Bytes,
 ) -> Result<Json<ProfileDoc>, AppError> {
     let account = ctx.require_account()?;
-    let input: ProfileInput =
-        serde_json::from_slice(&body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))?;
+    let input: ProfileInput = json_body(&body)?;
     let mut errors = Vec::new();
     let draft = ProfileDraft {
         known: api_entries("known", &input.known, &mut errors),
