@@ -10,6 +10,7 @@ pub mod board;
 pub mod capacity;
 pub mod catalog;
 pub mod connection;
+pub mod event;
 pub mod mail;
 pub mod matching;
 pub mod model;

@@ -118,6 +118,43 @@ pub fn timezone_exists(name: &str) -> bool {
     name.contains('/') && jiff::tz::TimeZone::get(name).is_ok()
 }
 
+/// A local date and time in an IANA zone, as Unix seconds (the earlier instant when the clock
+/// repeats an hour, the later when it skips one).
+pub fn local_to_unix(local: time::PrimitiveDateTime, zone: &str) -> Option<i64> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(local.year()).ok()?,
+        i8::try_from(u8::from(local.month())).ok()?,
+        i8::try_from(local.day()).ok()?,
+        i8::try_from(local.hour()).ok()?,
+        i8::try_from(local.minute()).ok()?,
+        0,
+        0,
+    )
+    .ok()?;
+    Some(
+        tz.to_ambiguous_timestamp(civil)
+            .compatible()
+            .ok()?
+            .as_second(),
+    )
+}
+
+/// Unix seconds as a local `YYYY-MM-DD HH:MM` in an IANA zone, for showing times in the
+/// viewer's zone.
+pub fn unix_in_zone(unix: i64, zone: &str) -> Option<String> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let local = tz.to_datetime(jiff::Timestamp::from_second(unix).ok()?);
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute()
+    ))
+}
+
 /// Every IANA time zone name, sorted, for pickers.
 pub fn timezone_names() -> Vec<String> {
     let mut names: Vec<String> = jiff::tz::db()
@@ -145,6 +182,18 @@ pub fn utc_offset_hours(name: &str) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_times_are_placed_on_the_world_clock() {
+        let start = time::macros::datetime!(2027-01-14 18:00);
+        let nairobi = local_to_unix(start, "Africa/Nairobi").unwrap();
+        assert_eq!(nairobi, 1_799_938_800, "18:00 in Nairobi is 15:00 UTC");
+        assert_eq!(
+            unix_in_zone(nairobi, "America/Sao_Paulo").unwrap(),
+            "2027-01-14 12:00"
+        );
+        assert_eq!(local_to_unix(start, "Mars/Olympus"), None);
+    }
 
     #[test]
     fn countries_have_regions_and_localised_names() {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod connections;
+pub mod events;
 pub mod mail;
 pub mod moderation;
 pub mod notifications;

@@ -73,6 +73,11 @@ impl FormFields {
             .filter(|v| !v.is_empty())
     }
 
+    /// Whether one of a field's values is `value` (a ticked box, a chosen option).
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v.trim() == value)
+    }
+
     /// Every value of a field that is not empty, trimmed.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.0

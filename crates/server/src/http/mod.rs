@@ -12,6 +12,7 @@ pub mod choices;
 pub mod connections;
 pub mod context;
 pub mod email;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod matches;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(moderation::router())
         .merge(saved::router())
         .merge(email::router())
+        .merge(events::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())

@@ -30,6 +30,8 @@ struct HomeTemplate {
     suggestions: Vec<super::matches::MatchItem>,
     /// Open asks the signed-in person could help with.
     asks: Vec<super::posts::PostDoc>,
+    /// Upcoming events on what they want to learn.
+    events: Vec<super::events::EventView>,
 }
 
 async fn home(
@@ -45,7 +47,12 @@ async fn home(
         }
         None => None,
     };
+    let events = match &ctx.account {
+        Some(a) => super::events::suggested_for(&state, a, 3).await?,
+        None => Vec::new(),
+    };
     render(&HomeTemplate {
+        events,
         page: Page::new(&state, &ctx, "cxc-site-name"),
         members: accounts::count(&state.db).await?,
         nudge,

@@ -8,6 +8,7 @@ mod changes;
 mod cli;
 mod common;
 mod connections;
+mod events;
 mod exchange;
 mod holes;
 mod i18n_files;

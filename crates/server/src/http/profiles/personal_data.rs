@@ -48,6 +48,9 @@ pub struct PersonalData {
     /// Where e-mail goes, if anywhere.
     #[schema(value_type = Object)]
     email: serde_json::Value,
+    /// Events you announced or registered for.
+    #[schema(value_type = Vec<Object>)]
+    events: Vec<serde_json::Value>,
     /// The reports you made, and what became of them.
     #[schema(value_type = Vec<Object>)]
     reports: Vec<serde_json::Value>,
@@ -73,6 +76,7 @@ pub(super) async fn personal_data(
         crate::db::notifications::of_account(&state.db, account.id, false, 100).await?;
     let reports = crate::db::moderation::reports_by(state.db.pool(), account.id).await?;
     let email = crate::db::mail::settings(state.db.pool(), account.id).await?;
+    let events = crate::db::events::of_account(state.db.pool(), account.id).await?;
     Ok(PersonalData {
         username: account.username.clone(),
         roles: account.roles().iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
@@ -111,6 +115,10 @@ pub(super) async fn personal_data(
             .map(|n| serde_json::json!({"kind": n.kind.as_str(), "created": crate::http::posts::timestamp(n.created_at), "read": n.read_at.is_some(), "connection": n.connection_id, "post": n.post_id}))
             .collect(),
         email: serde_json::json!({"address": email.address, "verified": email.verified, "mode": email.mode.as_str(), "language": email.lang}),
+        events: events
+            .iter()
+            .map(|(id, title, role)| serde_json::json!({"event": id, "title": title, "role": role}))
+            .collect(),
         reports: reports
             .iter()
             .map(|r| serde_json::json!({"target": r.target.as_str(), "id": r.target_id, "reason": r.reason.as_str(), "details": r.details, "status": r.status.as_str(), "created": crate::http::posts::timestamp(r.created_at)}))

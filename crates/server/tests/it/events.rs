@@ -1,0 +1,365 @@
+//! Learning events: announcing, listing, registering with a waiting list, changes and
+//! cancellation carried to calendars, and who may change an event.
+
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = client
+        .request(method, url)
+        .header("content-type", "application/json");
+    let request = match body {
+        Some(b) => request.json(&b),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn with_profile(app: &TestApp, name: &str, timezone: &str) -> reqwest::Client {
+    let client = app.signed_in(name, false).await;
+    let (status, _) = call(
+        &client,
+        reqwest::Method::PUT,
+        app.url("/api/v1/me/profile"),
+        Some(json!({"display_name": name, "timezone": timezone, "languages": [{"code": "sw", "level": 4}]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    client
+}
+
+fn clinic(start: &str, end: &str) -> Value {
+    json!({
+        "title": "SPARQL clinic",
+        "description": "Bring a question you want Wikidata to answer.",
+        "kind": "clinic",
+        "capacities": ["wikidata-sparql"],
+        "languages": ["sw", "en"],
+        "online": true,
+        "start": start,
+        "end": end,
+        "timezone": "Africa/Nairobi",
+        "repeat": "weekly",
+        "occurrences": 4,
+        "limit": 2,
+    })
+}
+
+#[tokio::test]
+async fn an_event_is_announced_found_and_filled_with_a_waiting_list() {
+    let app = TestApp::spawn().await;
+    let host = with_profile(&app, "Host", "Africa/Nairobi").await;
+    let year = app.state.clock.today().year() + 1;
+    let (start, end) = (format!("{year}-01-14T18:00"), format!("{year}-01-14T19:30"));
+    let (status, event) = call(
+        &host,
+        reqwest::Method::POST,
+        app.url("/api/v1/events"),
+        Some(clinic(&start, &end)),
+    )
+    .await;
+    assert_eq!(status, 201, "{event}");
+    let id = event["id"].as_i64().unwrap();
+    assert_eq!(event["start"], start);
+    assert_eq!(event["timezone"], "Africa/Nairobi");
+    assert_eq!(
+        event["start_utc"],
+        format!("{year}-01-14T15:00:00Z"),
+        "18:00 in Nairobi"
+    );
+    assert_eq!(event["status"], "scheduled");
+    assert_eq!(event["organizer"], "Host");
+
+    let learner = app.signed_in("Learner", false).await;
+    call(
+        &learner,
+        reqwest::Method::PUT,
+        app.url("/api/v1/me/profile"),
+        Some(json!({"display_name": "Lea", "wanted": ["wikidata"], "languages": [{"code": "sw", "level": 4}]})),
+    )
+    .await;
+    let home = learner
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains(&format!("/events/{id}")),
+        "someone who wants to learn Wikidata sees the SPARQL clinic suggested"
+    );
+    let anyone = reqwest::Client::new();
+    let (_, list) = call(
+        &anyone,
+        reqwest::Method::GET,
+        app.url("/api/v1/events?capacity=wikidata"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        list["items"][0]["id"], id,
+        "a capacity includes those under it"
+    );
+    let (_, none) = call(
+        &anyone,
+        reqwest::Method::GET,
+        app.url("/api/v1/events?kind=webinar"),
+        None,
+    )
+    .await;
+    assert_eq!(none["items"], json!([]));
+    let (status, _) = call(
+        &anyone,
+        reqwest::Method::GET,
+        app.url("/api/v1/events?kind=party"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    // Two seats; the third asks and waits; a seat that frees up goes to who waited.
+    let url = app.url(&format!("/api/v1/events/{id}/registration"));
+    let mut places = Vec::new();
+    for name in ["Ana", "Ben", "Chi"] {
+        let client = with_profile(&app, name, "America/Sao_Paulo").await;
+        let (status, place) = call(&client, reqwest::Method::PUT, url.clone(), None).await;
+        assert_eq!(status, 200);
+        places.push((client, place["place"].as_str().unwrap().to_owned()));
+    }
+    let kinds: Vec<&str> = places.iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(kinds, ["registered", "registered", "waiting"]);
+    let (status, _) = call(&places[0].0, reqwest::Method::DELETE, url.clone(), None).await;
+    assert_eq!(status, 204);
+    let (_, now) = call(
+        &anyone,
+        reqwest::Method::GET,
+        app.url(&format!("/api/v1/events/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (now["registered"].as_u64(), now["waiting"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let page = places[2]
+        .0
+        .get(app.url(&format!("/events/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&app.state.i18n.text("en", "cxc-event-place-registered", &[])),
+        "the one who waited has the seat"
+    );
+    assert!(
+        page.contains(&format!("{year}-01-14 12:00")),
+        "times are shown in the viewer's zone (São Paulo)"
+    );
+    let (status, place) = call(
+        &places[0].0,
+        reqwest::Method::PUT,
+        url.clone(),
+        Some(json!({"want": "interest"})),
+    )
+    .await;
+    assert_eq!((status, place["place"].as_str()), (200, Some("interested")));
+    let (_, export) = call(
+        &host,
+        reqwest::Method::GET,
+        app.url("/api/v1/me/export"),
+        None,
+    )
+    .await;
+    assert_eq!(export["events"][0]["role"], "organizer");
+    assert_eq!(
+        call(&anyone, reqwest::Method::PUT, url.clone(), None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn calendars_carry_changes_and_cancellations() {
+    let app = TestApp::spawn().await;
+    let host = with_profile(&app, "Host", "Africa/Nairobi").await;
+    let stranger = with_profile(&app, "Stranger", "Africa/Nairobi").await;
+    let year = app.state.clock.today().year() + 1;
+    let body = clinic(
+        &format!("{year}-02-01T09:00"),
+        &format!("{year}-02-01T11:00"),
+    );
+    let (_, event) = call(
+        &host,
+        reqwest::Method::POST,
+        app.url("/api/v1/events"),
+        Some(body.clone()),
+    )
+    .await;
+    let id = event["id"].as_i64().unwrap();
+    let ics = app.get("/events.ics").await;
+    assert_eq!(
+        ics.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let ics = ics.text().await.unwrap();
+    assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
+    assert!(ics.contains(&format!("UID:event-{id}@")));
+    assert!(
+        ics.contains(&format!("DTSTART:{year}0201T060000Z")),
+        "{ics}"
+    );
+    assert!(ics.contains("RRULE:FREQ=WEEKLY;COUNT=4"));
+    assert!(ics.contains("SEQUENCE:0"));
+    assert!(ics.contains("STATUS:CONFIRMED"));
+    assert_eq!(ics.matches("DTSTAMP").count(), 1, "{ics}");
+    assert!(ics.contains("\r\n"), "lines end in CRLF, as RFC 5545 says");
+
+    let url = app.url(&format!("/api/v1/events/{id}"));
+    let mut moved = body.clone();
+    moved["title"] = json!("Mine now");
+    assert_eq!(
+        call(
+            &stranger,
+            reqwest::Method::PATCH,
+            url.clone(),
+            Some(moved.clone())
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(
+            &reqwest::Client::new(),
+            reqwest::Method::PATCH,
+            url.clone(),
+            Some(moved)
+        )
+        .await
+        .0,
+        401
+    );
+    let mut cancelled = body.clone();
+    cancelled["status"] = json!("cancelled");
+    let (status, saved) = call(&host, reqwest::Method::PATCH, url.clone(), Some(cancelled)).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["status"], "cancelled");
+    let ics = app
+        .get("/capacities/wikidata-sparql/events.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ics.contains(&format!("UID:event-{id}@")),
+        "the capacity's feed has it"
+    );
+    assert!(
+        ics.contains("STATUS:CANCELLED"),
+        "a cancelled event stays, marked"
+    );
+    assert!(ics.contains("SEQUENCE:1"), "the change is counted");
+    assert!(
+        app.get("/capacities/translation/events.ics")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .find("BEGIN:VEVENT")
+            .is_none()
+    );
+    let (status, _) = call(
+        &stranger,
+        reqwest::Method::PUT,
+        app.url(&format!("/api/v1/events/{id}/registration")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "no registering for a cancelled event");
+}
+
+#[tokio::test]
+async fn the_event_form_and_pages_work_without_javascript() {
+    let app = TestApp::spawn().await;
+    let host = with_profile(&app, "Host", "Africa/Nairobi").await;
+    let year = app.state.clock.today().year() + 1;
+    let refused = app
+        .post_as(
+            &host,
+            "/events/new",
+            &[
+                ("title", "Edit-a-thon"),
+                ("kind", "edit_a_thon"),
+                ("start", "soon"),
+                ("timezone", "Africa/Nairobi"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("field-error") && html.contains("value=\"Edit-a-thon\""));
+    let start = format!("{year}-03-08T10:00");
+    let end = format!("{year}-03-08T16:00");
+    let created = app
+        .post_as(
+            &host,
+            "/events/new",
+            &[
+                ("title", "Women in science edit-a-thon"),
+                ("kind", "edit_a_thon"),
+                ("start", &start),
+                ("end", &end),
+                ("timezone", "Africa/Nairobi"),
+                ("country", "KE"),
+                ("city", "Nairobi"),
+                ("capacity", "edit-a-thons"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let list = app.get("/events").await.text().await.unwrap();
+    assert!(list.contains(&location));
+    let guest = with_profile(&app, "Guest", "Europe/Paris").await;
+    let joined = app
+        .post_as(
+            &guest,
+            &format!("{location}/registration"),
+            &[("want", "place")],
+        )
+        .await;
+    assert_eq!(joined.status(), 303);
+    let page = guest
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("{year}-03-08 08:00")),
+        "10:00 in Nairobi is 08:00 in Paris"
+    );
+    assert!(page.contains("value=\"leave\""));
+    assert_eq!(
+        app.get("/events/new").await.status(),
+        303,
+        "signing in comes first"
+    );
+}
