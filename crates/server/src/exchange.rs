@@ -153,6 +153,7 @@ pub async fn request(
             actor_id: Some(account.id),
             connection_id: Some(id),
             post_id: draft.post,
+            event_id: None,
         },
         now,
     )
@@ -207,6 +208,7 @@ async fn make_move(
             actor_id: Some(account.id),
             connection_id: Some(id),
             post_id: c.post_id,
+            event_id: None,
         };
         notifications::notify(&mut tx, to, kind, about, now).await?;
     }
@@ -313,6 +315,7 @@ pub async fn post_message(
             actor_id: Some(account.id),
             connection_id: Some(id),
             post_id: current.post_id,
+            event_id: None,
         };
         notifications::notify(&mut tx, to, Kind::Message, about, now).await?;
     }
@@ -349,6 +352,7 @@ pub async fn thank(
         actor_id: Some(account.id),
         connection_id: Some(id),
         post_id: c.post_id,
+        event_id: None,
     };
     notifications::notify(&mut tx, to, Kind::Thanks, about, now).await?;
     tx.commit().await?;
@@ -405,6 +409,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, AppError> {
             actor_id: None,
             connection_id: Some(c.id),
             post_id: c.post_id,
+            event_id: None,
         };
         if c.waiting_since < now - limits::EXPIRE_AFTER_DAYS * DAY {
             let next = c.state.after(None, Move::Expire).map_err(refused)?;

@@ -24,10 +24,12 @@ pub enum Kind {
     Thanks,
     SuggestionAccepted,
     SuggestionDeclined,
+    EventSuggested,
+    SeatGiven,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Requested,
         Kind::InfoRequested,
         Kind::InfoGiven,
@@ -42,6 +44,8 @@ impl Kind {
         Kind::Thanks,
         Kind::SuggestionAccepted,
         Kind::SuggestionDeclined,
+        Kind::EventSuggested,
+        Kind::SeatGiven,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +64,8 @@ impl Kind {
             Kind::Thanks => "thanks",
             Kind::SuggestionAccepted => "suggestion_accepted",
             Kind::SuggestionDeclined => "suggestion_declined",
+            Kind::EventSuggested => "event_suggested",
+            Kind::SeatGiven => "seat_given",
         }
     }
 
@@ -74,6 +80,7 @@ pub struct About {
     pub actor_id: Option<i64>,
     pub connection_id: Option<i64>,
     pub post_id: Option<i64>,
+    pub event_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +92,7 @@ pub struct StoredNotification {
     pub actor: Option<String>,
     pub connection_id: Option<i64>,
     pub post_id: Option<i64>,
+    pub event_id: Option<i64>,
     pub created_at: i64,
     pub read_at: Option<i64>,
 }
@@ -97,14 +105,15 @@ pub async fn notify(
     now: i64,
 ) -> Result<(), AppError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notifications (account_id, kind, actor_id, connection_id, post_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO notifications (account_id, kind, actor_id, connection_id, post_id, event_id, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(account_id)
     .bind(kind.as_str())
     .bind(about.actor_id)
     .bind(about.connection_id)
     .bind(about.post_id)
+    .bind(about.event_id)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
@@ -119,7 +128,7 @@ pub async fn of_account(
     limit: i64,
 ) -> Result<Vec<StoredNotification>, AppError> {
     let rows = sqlx::query(&format!(
-        "SELECT n.id, n.kind, n.actor_id, a.username, n.connection_id, n.post_id, n.created_at, n.read_at \
+        "SELECT n.id, n.kind, n.actor_id, a.username, n.connection_id, n.post_id, n.event_id, n.created_at, n.read_at \
          FROM notifications n LEFT JOIN accounts a ON a.id = n.actor_id \
          WHERE n.account_id = $1 {} ORDER BY n.id DESC LIMIT $2",
         if unread_only {
@@ -146,6 +155,7 @@ pub async fn of_account(
             actor: r.try_get("username")?,
             connection_id: r.try_get("connection_id")?,
             post_id: r.try_get("post_id")?,
+            event_id: r.try_get("event_id")?,
             created_at: r.try_get("created_at")?,
             read_at: r.try_get("read_at")?,
         });

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cxc_core::event::{EventDraft, EventKind, EventStatus, Frequency, Place, format_local};
+use cxc_core::model::Dimension;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +26,7 @@ use super::search::Params;
 use crate::AppState;
 use crate::db::accounts::Account;
 use crate::db::events::{self, Placed, StoredEvent};
+use crate::db::notifications::{self, About, Kind};
 use crate::error::AppError;
 use crate::reference::{local_to_unix, unix_in_zone};
 use crate::state::Live;
@@ -35,6 +37,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/events/new", get(new_page).post(create_submit))
         .route("/events/{id}", get(event_page))
         .route("/events/{id}/registration", post(registration_submit))
+        .route("/events/{id}/cancel", post(cancel_submit))
         .route("/events.ics", get(all_ics))
         .route("/capacities/{slug}/events.ics", get(capacity_ics))
 }
@@ -238,6 +241,10 @@ async fn save(
         ends_at: first_end + period * repeats,
     };
     let now = state.clock.unix();
+    let told = match existing {
+        None => who_wants(state, account.id, &event.capacities),
+        Some(_) => Vec::new(),
+    };
     let mut tx = state.db.begin_write().await?;
     let id = match existing {
         Some(e) => {
@@ -246,8 +253,67 @@ async fn save(
         }
         None => events::create(&mut tx, account.id, &event, &placed, &*directory, now).await?,
     };
+    let about = About {
+        actor_id: Some(account.id),
+        event_id: Some(id),
+        ..About::default()
+    };
+    for person in told {
+        notifications::notify(&mut tx, person, Kind::EventSuggested, about, now).await?;
+    }
     tx.commit().await?;
     Ok(id)
+}
+
+/// How many people a new event is suggested to at most: those who want its capacities (or
+/// ones above them) and take suggestions, never the organizer or someone a block separates
+/// from them. A popular capacity would otherwise mean thousands of notifications per event.
+const SUGGESTED_TO: usize = 200;
+
+fn who_wants(state: &AppState, organizer: i64, capacities: &[String]) -> Vec<i64> {
+    let read = state.read_model();
+    let model = &read.model;
+    // Those who want an event's capacity or one above it, as the home page suggests: the
+    // candidates are those who want anything in the capacity's area, then each is checked.
+    let mut wanted = std::collections::HashSet::new();
+    let mut candidates = roaring::RoaringBitmap::new();
+    for key in capacities {
+        if let Some(c) = model.capacities.get(key) {
+            let line = model.with_ancestors(c);
+            if let Some(area) = line.last() {
+                candidates |= model.posting(Dimension::Wants, *area, 0);
+            }
+            wanted.extend(line);
+        }
+    }
+    candidates
+        .iter()
+        .filter_map(|slot| model.person(slot))
+        .filter(|p| {
+            p.recommendable
+                && p.account_id != organizer
+                && p.wanted.iter().any(|i| wanted.contains(&i.capacity))
+                && !read.blocks.contains(&(p.account_id, organizer))
+                && !read.blocks.contains(&(organizer, p.account_id))
+        })
+        .map(|p| p.account_id)
+        .take(SUGGESTED_TO)
+        .collect()
+}
+
+/// Takes someone off an event, and tells whoever the freed seat goes to.
+async fn leave(state: &AppState, account: &Account, id: i64) -> Result<(), AppError> {
+    let now = state.clock.unix();
+    let mut tx = state.db.begin_write().await?;
+    if let Some(next) = events::leave(&mut tx, id, account.id).await? {
+        let about = About {
+            event_id: Some(id),
+            ..About::default()
+        };
+        notifications::notify(&mut tx, next, Kind::SeatGiven, about, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 fn with_profile(state: &AppState, account: &Account) -> Result<(), AppError> {
@@ -526,9 +592,7 @@ async fn unregister(
     events::load(state.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut tx = state.db.begin_write().await?;
-    events::leave(&mut tx, id, account.id).await?;
-    tx.commit().await?;
+    leave(&state, account, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -739,6 +803,7 @@ struct EventTemplate {
     e: EventView,
     place: Option<&'static str>,
     signed_in: bool,
+    can_edit: bool,
 }
 
 async fn event_page(
@@ -758,8 +823,13 @@ async fn event_page(
     let mut page = Page::new(&state, &ctx, "cxc-events-title");
     page.title = e.event.title.clone();
     let zone = viewer_zone(&state, ctx.account.as_ref()).await?;
+    let can_edit = match &ctx.account {
+        Some(a) => may_edit(&state, a, &e).await?,
+        None => false,
+    };
     Ok(render(&EventTemplate {
         e: view(&e, zone.as_deref()),
+        can_edit,
         signed_in: ctx.account.is_some(),
         place,
         page,
@@ -776,11 +846,7 @@ async fn registration_submit(
     let account = ctx.require_account()?;
     let f = FormFields::parse(&body)?;
     match f.get("want").as_deref() {
-        Some("leave") => {
-            let mut tx = state.db.begin_write().await?;
-            events::leave(&mut tx, id, account.id).await?;
-            tx.commit().await?;
-        }
+        Some("leave") => leave(&state, account, id).await?,
         Some("interest") => {
             take_place(&state, account, id, false).await?;
         }
@@ -788,6 +854,47 @@ async fn registration_submit(
             take_place(&state, account, id, true).await?;
         }
     }
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+/// The draft that stores an event again, for changes of one field such as cancelling.
+fn draft_of(e: &StoredEvent) -> EventDraft {
+    let ev = &e.event;
+    EventDraft {
+        title: ev.title.clone(),
+        description: ev.description.clone(),
+        kind: ev.kind.as_str().to_owned(),
+        capacities: ev.capacities.clone(),
+        languages: ev.languages.clone(),
+        online: ev.online,
+        country: ev.country.clone(),
+        city: ev.city.clone(),
+        url: ev.url.clone(),
+        start: format_local(ev.start),
+        end: format_local(ev.end),
+        timezone: ev.timezone.clone(),
+        repeat: ev.recurrence.map(|r| r.frequency.as_str().to_owned()),
+        occurrences: ev.recurrence.map(|r| i64::from(r.occurrences)),
+        limit: ev.limit.map(i64::from),
+        organization: ev.organization.clone(),
+        status: Some(EventStatus::Cancelled.as_str().to_owned()),
+    }
+}
+
+/// The organizer's cancel button: the event stays, marked, so that calendars hear of it.
+async fn cancel_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let account = ctx.require_account()?;
+    let e = events::load(state.db.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_edit(&state, account, &e).await? {
+        return Err(AppError::Forbidden("cxc-error-not-event-organizer"));
+    }
+    save(&state, account, Some(&e), draft_of(&e)).await?;
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
 }
 

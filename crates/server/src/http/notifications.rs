@@ -41,7 +41,7 @@ pub struct NotificationDoc {
     /// `connection_requested`, `info_requested`, `info_given`, `connection_accepted`,
     /// `connection_declined`, `connection_withdrawn`, `message`, `reminder`,
     /// `connection_expired`, `completion_asked`, `connection_completed`, `thanks`,
-    /// `suggestion_accepted` or `suggestion_declined`.
+    /// `suggestion_accepted`, `suggestion_declined`, `event_suggested` or `seat_given`.
     kind: &'static str,
     #[schema(format = DateTime)]
     created: String,
@@ -72,10 +72,11 @@ pub fn describe(state: &AppState, n: &StoredNotification, lang: &str) -> (String
         _ => state.i18n.text(lang, "cxc-connection-deleted-person", &[]),
     };
     let key = format!("cxc-notification-{}", n.kind.as_str().replace('_', "-"));
-    let link = match (n.kind, n.connection_id, n.post_id) {
-        (Kind::SuggestionAccepted | Kind::SuggestionDeclined, _, _) => "/capacities".to_owned(),
-        (_, Some(c), _) => format!("/connections/{c}"),
-        (_, None, Some(p)) => format!("/posts/{p}"),
+    let link = match (n.kind, n.connection_id, n.post_id, n.event_id) {
+        (Kind::SuggestionAccepted | Kind::SuggestionDeclined, ..) => "/capacities".to_owned(),
+        (_, Some(c), _, _) => format!("/connections/{c}"),
+        (_, None, Some(p), _) => format!("/posts/{p}"),
+        (_, None, None, Some(e)) => format!("/events/{e}"),
         _ => "/notifications".to_owned(),
     };
     (state.i18n.text(lang, &key, &[&actor]), link)

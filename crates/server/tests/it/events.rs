@@ -58,6 +58,14 @@ fn clinic(start: &str, end: &str) -> Value {
 async fn an_event_is_announced_found_and_filled_with_a_waiting_list() {
     let app = TestApp::spawn().await;
     let host = with_profile(&app, "Host", "Africa/Nairobi").await;
+    let learner = app.signed_in("Learner", false).await;
+    call(
+        &learner,
+        reqwest::Method::PUT,
+        app.url("/api/v1/me/profile"),
+        Some(json!({"display_name": "Lea", "wanted": ["wikidata"], "languages": [{"code": "sw", "level": 4}]})),
+    )
+    .await;
     let year = app.state.clock.today().year() + 1;
     let (start, end) = (format!("{year}-01-14T18:00"), format!("{year}-01-14T19:30"));
     let (status, event) = call(
@@ -79,14 +87,26 @@ async fn an_event_is_announced_found_and_filled_with_a_waiting_list() {
     assert_eq!(event["status"], "scheduled");
     assert_eq!(event["organizer"], "Host");
 
-    let learner = app.signed_in("Learner", false).await;
-    call(
+    let (_, told) = call(
         &learner,
-        reqwest::Method::PUT,
-        app.url("/api/v1/me/profile"),
-        Some(json!({"display_name": "Lea", "wanted": ["wikidata"], "languages": [{"code": "sw", "level": 4}]})),
+        reqwest::Method::GET,
+        app.url("/api/v1/me/notifications"),
+        None,
     )
     .await;
+    assert_eq!(
+        told["items"][0]["kind"], "event_suggested",
+        "who wants Wikidata hears of it"
+    );
+    assert_eq!(told["items"][0]["link"], format!("/events/{id}"));
+    let (_, own) = call(
+        &host,
+        reqwest::Method::GET,
+        app.url("/api/v1/me/notifications"),
+        None,
+    )
+    .await;
+    assert_eq!(own["items"], json!([]), "not its organizer");
     let home = learner
         .get(app.url("/"))
         .send()
@@ -151,6 +171,17 @@ async fn an_event_is_announced_found_and_filled_with_a_waiting_list() {
     assert_eq!(
         (now["registered"].as_u64(), now["waiting"].as_u64()),
         (Some(2), Some(0))
+    );
+    let (_, told) = call(
+        &places[2].0,
+        reqwest::Method::GET,
+        app.url("/api/v1/me/notifications"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        told["items"][0]["kind"], "seat_given",
+        "the one who waited is told"
     );
     let page = places[2]
         .0
@@ -357,6 +388,31 @@ async fn the_event_form_and_pages_work_without_javascript() {
         "10:00 in Nairobi is 08:00 in Paris"
     );
     assert!(page.contains("value=\"leave\""));
+    assert!(
+        !page.contains("/cancel\""),
+        "only its organizer sees the cancel button"
+    );
+    let id: i64 = location.trim_start_matches("/events/").parse().unwrap();
+    assert_eq!(
+        app.post_as(&guest, &format!("/events/{id}/cancel"), &[])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_as(&host, &format!("/events/{id}/cancel"), &[])
+            .await
+            .status(),
+        303
+    );
+    let (_, cancelled) = call(
+        &guest,
+        reqwest::Method::GET,
+        app.url(&format!("/api/v1/events/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(
         app.get("/events/new").await.status(),
         303,
