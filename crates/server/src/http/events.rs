@@ -38,6 +38,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/events/{id}", get(event_page))
         .route("/events/{id}/registration", post(registration_submit))
         .route("/events/{id}/cancel", post(cancel_submit))
+        .route("/events/{id}/edit", get(edit_page).post(edit_submit))
         .route("/events.ics", get(all_ics))
         .route("/capacities/{slug}/events.ics", get(capacity_ics))
 }
@@ -857,7 +858,8 @@ async fn registration_submit(
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
 }
 
-/// The draft that stores an event again, for changes of one field such as cancelling.
+/// The draft that stores an event again as it is, for changes of one field (cancelling) and
+/// for filling in its form.
 fn draft_of(e: &StoredEvent) -> EventDraft {
     let ev = &e.event;
     EventDraft {
@@ -877,7 +879,7 @@ fn draft_of(e: &StoredEvent) -> EventDraft {
         occurrences: ev.recurrence.map(|r| i64::from(r.occurrences)),
         limit: ev.limit.map(i64::from),
         organization: ev.organization.clone(),
-        status: Some(EventStatus::Cancelled.as_str().to_owned()),
+        status: Some(ev.status.as_str().to_owned()),
     }
 }
 
@@ -888,13 +890,10 @@ async fn cancel_submit(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let account = ctx.require_account()?;
-    let e = events::load(state.db.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_edit(&state, account, &e).await? {
-        return Err(AppError::Forbidden("cxc-error-not-event-organizer"));
-    }
-    save(&state, account, Some(&e), draft_of(&e)).await?;
+    let e = editable(&state, account, id).await?;
+    let mut draft = draft_of(&e);
+    draft.status = Some(EventStatus::Cancelled.as_str().to_owned());
+    save(&state, account, Some(&e), draft).await?;
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
 }
 
@@ -902,6 +901,8 @@ async fn cancel_submit(
 #[template(path = "event_edit.html")]
 struct EditTemplate {
     page: Page,
+    /// Where the form posts: `/events/new` or the event's edit address.
+    action: String,
     f: FormFields,
     errors: FieldErrors,
     kinds: &'static [EventKind],
@@ -919,6 +920,7 @@ async fn new_page(
     Ok(render(&EditTemplate {
         choices: super::choices::choices(&state, &directory, ctx.lang),
         page: Page::new(&state, &ctx, "cxc-event-new-title"),
+        action: "/events/new".into(),
         f: FormFields(vec![
             ("kind".into(), "training".into()),
             ("online".into(), "1".into()),
@@ -929,16 +931,38 @@ async fn new_page(
     .into_response())
 }
 
-async fn create_submit(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let account = ctx.require_account()?;
-    with_profile(&state, account)?;
-    let f = FormFields::parse(&body)?;
+/// The event's form, filled in as it stands.
+fn fields_of(e: &StoredEvent) -> FormFields {
+    let d = draft_of(e);
+    let mut fields = vec![
+        ("title".to_owned(), d.title),
+        ("description".to_owned(), d.description),
+        ("kind".to_owned(), d.kind),
+        ("start".to_owned(), d.start),
+        ("end".to_owned(), d.end),
+        ("timezone".to_owned(), d.timezone),
+        ("country".to_owned(), d.country.unwrap_or_default()),
+        ("city".to_owned(), d.city.unwrap_or_default()),
+        ("url".to_owned(), d.url.unwrap_or_default()),
+        (
+            "limit".to_owned(),
+            d.limit.map(|n| n.to_string()).unwrap_or_default(),
+        ),
+    ];
+    if d.online {
+        fields.push(("online".to_owned(), "1".to_owned()));
+    }
+    fields.extend(d.capacities.into_iter().map(|c| ("capacity".to_owned(), c)));
+    fields.extend(d.languages.into_iter().map(|l| ("language".to_owned(), l)));
+    FormFields(fields)
+}
+
+/// The draft a submitted form makes; an edit keeps what the form does not show (status,
+/// repetition, organization).
+fn draft_from(f: &FormFields, existing: Option<&StoredEvent>) -> EventDraft {
     let number = |name: &str| f.get(name).and_then(|v| v.parse::<i64>().ok());
-    let draft = EventDraft {
+    let kept = existing.map(draft_of);
+    EventDraft {
         title: f.one("title"),
         description: f.one("description"),
         kind: f.one("kind"),
@@ -951,16 +975,35 @@ async fn create_submit(
         start: f.one("start"),
         end: f.one("end"),
         timezone: f.one("timezone"),
-        repeat: f.get("repeat"),
-        occurrences: number("occurrences"),
+        repeat: f
+            .get("repeat")
+            .or_else(|| kept.as_ref().and_then(|k| k.repeat.clone())),
+        occurrences: number("occurrences").or_else(|| kept.as_ref().and_then(|k| k.occurrences)),
         limit: number("limit"),
-        organization: f.get("organization"),
-        status: None,
-    };
-    match save(&state, account, None, draft).await {
+        organization: f
+            .get("organization")
+            .or_else(|| kept.as_ref().and_then(|k| k.organization.clone())),
+        status: existing.map(|e| e.event.status.as_str().to_owned()),
+    }
+}
+
+/// Saves a submitted form, new or edited; the form comes back with its errors.
+async fn submit(
+    state: &AppState,
+    ctx: &RequestContext,
+    account: &Account,
+    existing: Option<&StoredEvent>,
+    f: FormFields,
+) -> Result<Response, AppError> {
+    let draft = draft_from(&f, existing);
+    match save(state, account, existing, draft).await {
         Ok(id) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let page = Page::new(&state, &ctx, "cxc-event-new-title");
+            let (title, action) = match existing {
+                Some(e) => ("cxc-event-edit-title", format!("/events/{}/edit", e.id)),
+                None => ("cxc-event-new-title", "/events/new".to_owned()),
+            };
+            let page = Page::new(state, ctx, title);
             let mut shown = FieldErrors::default();
             for e in &errors {
                 shown.add(&page, &e.field, e.key);
@@ -969,8 +1012,9 @@ async fn create_submit(
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render(&EditTemplate {
-                    choices: super::choices::choices(&state, &directory, ctx.lang),
+                    choices: super::choices::choices(state, &directory, ctx.lang),
                     page,
+                    action,
                     f,
                     errors: shown,
                     kinds: EventKind::ALL,
@@ -980,4 +1024,59 @@ async fn create_submit(
         }
         Err(e) => Err(e),
     }
+}
+
+async fn create_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let account = ctx.require_account()?;
+    with_profile(&state, account)?;
+    let f = FormFields::parse(&body)?;
+    submit(&state, &ctx, account, None, f).await
+}
+
+/// The event, when `account` may change it.
+async fn editable(state: &AppState, account: &Account, id: i64) -> Result<StoredEvent, AppError> {
+    let e = events::load(state.db.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_edit(state, account, &e).await? {
+        return Err(AppError::Forbidden("cxc-error-not-event-organizer"));
+    }
+    Ok(e)
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let Some(account) = &ctx.account else {
+        return Ok(Redirect::to(&format!("/login?return=/events/{id}/edit")).into_response());
+    };
+    let e = editable(&state, account, id).await?;
+    let directory = state.directory();
+    Ok(render(&EditTemplate {
+        choices: super::choices::choices(&state, &directory, ctx.lang),
+        page: Page::new(&state, &ctx, "cxc-event-edit-title"),
+        action: format!("/events/{id}/edit"),
+        f: fields_of(&e),
+        errors: FieldErrors::default(),
+        kinds: EventKind::ALL,
+    })?
+    .into_response())
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let account = ctx.require_account()?;
+    let e = editable(&state, account, id).await?;
+    let f = FormFields::parse(&body)?;
+    submit(&state, &ctx, account, Some(&e), f).await
 }

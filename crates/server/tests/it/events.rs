@@ -394,6 +394,54 @@ async fn the_event_form_and_pages_work_without_javascript() {
     );
     let id: i64 = location.trim_start_matches("/events/").parse().unwrap();
     assert_eq!(
+        guest
+            .get(app.url(&format!("/events/{id}/edit")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let form = host
+        .get(app.url(&format!("/events/{id}/edit")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("value=\"Women in science edit-a-thon\""),
+        "the form holds the event"
+    );
+    let moved_end = format!("{year}-03-08T17:00");
+    let edited = app
+        .post_as(
+            &host,
+            &format!("/events/{id}/edit"),
+            &[
+                ("title", "Women in science edit-a-thon, day one"),
+                ("kind", "edit_a_thon"),
+                ("start", &start),
+                ("end", &moved_end),
+                ("timezone", "Africa/Nairobi"),
+                ("country", "KE"),
+                ("capacity", "edit-a-thons"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status(), 303);
+    let (_, now) = call(
+        &guest,
+        reqwest::Method::GET,
+        app.url(&format!("/api/v1/events/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!(now["title"], "Women in science edit-a-thon, day one");
+    assert_eq!(now["end"], moved_end);
+    assert_eq!(now["registered"], 1, "registrations stay through an edit");
+    assert_eq!(
         app.post_as(&guest, &format!("/events/{id}/cancel"), &[])
             .await
             .status(),
