@@ -263,9 +263,16 @@ pub async fn load(pool: &sqlx::AnyPool, id: i64) -> Result<Option<StoredEvent>, 
     Ok(select(pool, "e.id = $1", id).await?.pop())
 }
 
-/// Events not over at `now`, cancelled ones included (calendars need to hear of them).
+/// Events not over at `now`, cancelled ones included (calendars need to hear of them), but
+/// not those of a suspended organizer.
 pub async fn upcoming(pool: &sqlx::AnyPool, now: i64) -> Result<Vec<StoredEvent>, AppError> {
-    select(pool, "e.ends_at >= $1", now).await
+    select(
+        pool,
+        "e.ends_at >= $1 AND e.organizer_id NOT IN \
+         (SELECT id FROM accounts WHERE suspended_at IS NOT NULL)",
+        now,
+    )
+    .await
 }
 
 /// Where someone stands for an event, if anywhere.

@@ -322,6 +322,45 @@ async fn calendars_carry_changes_and_cancellations() {
     )
     .await;
     assert_eq!(status, 409, "no registering for a cancelled event");
+
+    // A suspended organizer's events leave the lists and feeds.
+    let (_, other) = call(
+        &stranger,
+        reqwest::Method::POST,
+        app.url("/api/v1/events"),
+        Some(clinic(
+            &format!("{year}-04-01T09:00"),
+            &format!("{year}-04-01T10:00"),
+        )),
+    )
+    .await;
+    let other = other["id"].as_i64().unwrap();
+    cxc::moderation::suspend(
+        &app.state.db,
+        None,
+        "Stranger",
+        None,
+        "",
+        app.state.clock.unix(),
+    )
+    .await
+    .unwrap();
+    let (_, list) = call(
+        &reqwest::Client::new(),
+        reqwest::Method::GET,
+        app.url("/api/v1/events"),
+        None,
+    )
+    .await;
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&id) && !ids.contains(&other), "{ids:?}");
+    let ics = app.get("/events.ics").await.text().await.unwrap();
+    assert!(!ics.contains(&format!("UID:event-{other}@")));
 }
 
 #[tokio::test]
