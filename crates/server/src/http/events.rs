@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::{FormFields, Path, json_body};
+use super::extract::{FormFields, Path, json_body, json_body_or_default};
 use super::page::{FieldErrors, Page, render};
 use super::search::Params;
 use crate::AppState;
@@ -88,9 +88,14 @@ pub struct EventDoc {
     interested: u32,
 }
 
+/// When an event's first occurrence ends (its stored end is its last occurrence's).
+fn first_end(e: &StoredEvent) -> i64 {
+    local_to_unix(e.event.end, &e.event.timezone).unwrap_or(e.ends_at)
+}
+
 fn doc(e: &StoredEvent) -> EventDoc {
     let ev = &e.event;
-    let first_end = local_to_unix(ev.end, &ev.timezone).unwrap_or(e.ends_at);
+    let first_end = first_end(e);
     EventDoc {
         id: e.id,
         title: ev.title.clone(),
@@ -480,12 +485,7 @@ async fn patch_event(
     body: Bytes,
 ) -> Result<Json<EventDoc>, AppError> {
     let account = ctx.require_account()?;
-    let existing = events::load(state.db.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_edit(&state, account, &existing).await? {
-        return Err(AppError::Forbidden("cxc-error-not-event-organizer"));
-    }
+    let existing = editable(&state, account, id).await?;
     let input: EventInput = json_body(&body)?;
     save(&state, account, Some(&existing), input.draft()).await?;
     let e = events::load(state.db.pool(), id)
@@ -555,11 +555,7 @@ async fn register(
     body: Bytes,
 ) -> Result<Json<RegistrationDoc>, AppError> {
     let account = ctx.require_account()?;
-    let input: RegistrationInput = if body.iter().all(u8::is_ascii_whitespace) {
-        RegistrationInput::default()
-    } else {
-        json_body(&body)?
-    };
+    let input: RegistrationInput = json_body_or_default(&body)?;
     let wants_seat = match input.want.as_deref() {
         None | Some("place") => true,
         Some("interest") => false,
@@ -618,7 +614,7 @@ fn calendar(state: &AppState, name: &str, list: &[StoredEvent]) -> Response {
     cal.name(name);
     for e in list {
         let ev = &e.event;
-        let first_end = local_to_unix(ev.end, &ev.timezone).unwrap_or(e.ends_at);
+        let first_end = first_end(e);
         let mut item = icalendar::Event::new();
         item.uid(&format!("event-{}@{host}", e.id))
             .summary(&ev.title)
@@ -758,7 +754,7 @@ async fn viewer_zone(
 
 fn view(e: &StoredEvent, viewer_zone: Option<&str>) -> EventView {
     let zone = viewer_zone.unwrap_or(&e.event.timezone).to_owned();
-    let first_end = local_to_unix(e.event.end, &e.event.timezone).unwrap_or(e.ends_at);
+    let first_end = first_end(e);
     let when = format!(
         "{} – {}",
         unix_in_zone(e.starts_at, &zone).unwrap_or_default(),

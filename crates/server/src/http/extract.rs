@@ -93,3 +93,12 @@ impl FormFields {
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     serde_json::from_slice(body).map_err(|_| AppError::BadRequest("cxc-error-bad-json"))
 }
+
+/// A JSON body that may be left out: an empty body reads as the default.
+pub fn json_body_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        json_body(body)
+    }
+}

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::context::RequestContext;
-use super::extract::{Query, json_body};
+use super::extract::{Query, json_body_or_default};
 use super::page::{Page, render};
 use super::posts::timestamp;
 use crate::AppState;
@@ -166,11 +166,7 @@ async fn mark_read(
     body: Bytes,
 ) -> Result<Json<UnreadCount>, AppError> {
     let account = ctx.require_account()?;
-    let input: ReadInput = if body.iter().all(u8::is_ascii_whitespace) {
-        ReadInput::default()
-    } else {
-        json_body(&body)?
-    };
+    let input: ReadInput = json_body_or_default(&body)?;
     if input
         .ids
         .as_ref()
