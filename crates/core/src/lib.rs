@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod aggregates;
+pub mod assignment;
 pub mod board;
 pub mod capacity;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod moderation;
 pub mod post;
 pub mod profile;
+pub mod programme;
 pub mod search;
 pub mod taxonomy;
 

@@ -502,17 +502,11 @@ fn score_pair(
     if learn.is_none() && share.is_none() {
         return None;
     }
-    let hours_apart = match (subject.utc_offset, q.utc_offset) {
-        (Some(a), Some(b)) => Some((a - b).abs().min(24.0 - (a - b).abs())),
-        _ => None,
-    };
-    let same_region = subject.region.is_some() && subject.region == q.region;
-    let distance = match hours_apart {
-        Some(h) => (1.0 - h / 12.0).max(0.2),
-        None if same_region => 1.0,
-        None if subject.region.is_none() || q.region.is_none() => 0.9,
-        None => 0.75,
-    };
+    let Closeness {
+        hours_apart,
+        same_region,
+        distance,
+    } = closeness((subject.utc_offset, subject.region), (q.utc_offset, q.region));
     let months_idle = ((now - q.updated_at).max(0) as f32) / (30.0 * 86400.0);
     let activity = 1.0 / (1.0 + months_idle / 6.0);
     let load = q.max_connections.map_or(1.0, |max| {
@@ -594,6 +588,97 @@ fn score_pair(
         hours_apart,
         lowered,
         boosted,
+    })
+}
+
+/// How near two people are: hours between their time zones when both gave one, else their
+/// regions.
+struct Closeness {
+    hours_apart: Option<f32>,
+    same_region: bool,
+    /// From 0.2 (opposite sides of the world) to 1 (the same zone).
+    distance: f32,
+}
+
+fn closeness(
+    (a_offset, a_region): (Option<f32>, Option<Region>),
+    (b_offset, b_region): (Option<f32>, Option<Region>),
+) -> Closeness {
+    let hours_apart = match (a_offset, b_offset) {
+        (Some(a), Some(b)) => Some((a - b).abs().min(24.0 - (a - b).abs())),
+        _ => None,
+    };
+    let same_region = a_region.is_some() && a_region == b_region;
+    let distance = match hours_apart {
+        Some(h) => (1.0 - h / 12.0).max(0.2),
+        None if same_region => 1.0,
+        None if a_region.is_none() || b_region.is_none() => 0.9,
+        None => 0.75,
+    };
+    Closeness {
+        hours_apart,
+        same_region,
+        distance,
+    }
+}
+
+/// How well `mentor` fits to teach `mentee` in a mentorship programme: the components of a
+/// suggestion's learning direction (capacity fit through the taxonomy with levels and
+/// methods, a shared language at a usable level, time zone or region), without what only
+/// suggestions weigh (recent activity, load, boosts, exposure): a round is computed once for
+/// everyone who applied, and each applicant counts the same.
+pub fn mentoring(model: &Model, mentee: &Subject, mentor: &Subject) -> Option<Match> {
+    let mut languages = Vec::new();
+    let language = language_fit(
+        mentee.languages.unwrap_or_default(),
+        mentor.languages.unwrap_or_default(),
+        Some(&mut languages),
+    );
+    if language == 0.0 {
+        return None;
+    }
+    let mut capacities = Vec::new();
+    let teach = capacity_score(
+        model,
+        (mentee.wanted, mentee.known),
+        (mentor.offered, mentor.known),
+        Direction::LearnFrom,
+        Some(&mut capacities),
+    )?;
+    let Closeness {
+        hours_apart,
+        same_region,
+        distance,
+    } = closeness(
+        (mentee.utc_offset, mentee.region),
+        (mentor.utc_offset, mentor.region),
+    );
+    let how = if teach.methods_differ { 0.8 } else { 1.0 };
+    let score = geometric_mean(&[
+        (teach.score, 4.0),
+        (language, 3.0),
+        (distance, 1.0),
+        (how, 1.0),
+    ]);
+    let lowered = [
+        (teach.partial, Lowered::PartialCapacity),
+        (language < 1.0, Lowered::LanguageLevel),
+        (distance < 0.8, Lowered::Distance),
+        (teach.methods_differ, Lowered::Methods),
+    ]
+    .into_iter()
+    .filter_map(|(applies, why)| applies.then_some(why))
+    .collect();
+    Some(Match {
+        slot: mentor.slot.unwrap_or_default(),
+        score,
+        direction: Direction::LearnFrom,
+        capacities,
+        languages,
+        same_region,
+        hours_apart,
+        lowered,
+        boosted: false,
     })
 }
 

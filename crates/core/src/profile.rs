@@ -17,6 +17,15 @@ pub struct FieldError {
     pub key: &'static str,
 }
 
+impl FieldError {
+    pub fn new(field: &str, key: &'static str) -> FieldError {
+        FieldError {
+            field: field.to_owned(),
+            key,
+        }
+    }
+}
+
 /// The eight Wikimedia regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Region {

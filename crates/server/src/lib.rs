@@ -15,6 +15,7 @@ pub mod interchange;
 pub mod mail;
 pub mod moderation;
 pub mod oauth;
+pub mod programmes;
 pub mod read_model;
 pub mod reference;
 pub mod state;

@@ -112,6 +112,32 @@ pub async fn create(
     Ok(id)
 }
 
+/// A connection a mentorship programme made: accepted from the start, from the mentee to the
+/// mentor, with no first message (the programme introduced them).
+pub async fn create_paired(
+    tx: &mut Tx,
+    mentee: i64,
+    mentor: i64,
+    capacity_id: Option<i64>,
+    programme_id: i64,
+    now: i64,
+) -> Result<i64, AppError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO connections (from_id, to_id, capacity_id, programme_id, status, created_at, \
+         updated_at, waiting_since) VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING id",
+    )
+    .bind(mentee)
+    .bind(mentor)
+    .bind(capacity_id)
+    .bind(programme_id)
+    .bind(ConnectionStatus::Accepted.as_str())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    log_change(tx, ChangeKind::Connection, &id.to_string()).await?;
+    Ok(id)
+}
+
 /// One connection, read inside a write transaction (so that what is checked is what is
 /// changed).
 pub async fn load_in(tx: &mut Tx, id: i64) -> Result<Option<StoredConnection>, AppError> {

@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod posts;
 pub mod profiles;
+pub mod programmes;
 pub mod saved;
 
 use std::path::Path;

@@ -26,10 +26,14 @@ pub enum Kind {
     SuggestionDeclined,
     EventSuggested,
     SeatGiven,
+    /// A published mentorship round gave the mentee a mentor (the actor), and the mentor a
+    /// mentee.
+    MentorAssigned,
+    MenteeAssigned,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Requested,
         Kind::InfoRequested,
         Kind::InfoGiven,
@@ -46,6 +50,8 @@ impl Kind {
         Kind::SuggestionDeclined,
         Kind::EventSuggested,
         Kind::SeatGiven,
+        Kind::MentorAssigned,
+        Kind::MenteeAssigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +72,8 @@ impl Kind {
             Kind::SuggestionDeclined => "suggestion_declined",
             Kind::EventSuggested => "event_suggested",
             Kind::SeatGiven => "seat_given",
+            Kind::MentorAssigned => "mentor_assigned",
+            Kind::MenteeAssigned => "mentee_assigned",
         }
     }
 

@@ -124,7 +124,30 @@ pub fn explain(
     m: &Match,
     lang: &str,
 ) -> MatchItem {
-    let t = |key: &str, args: &[&str]| state.i18n.text(lang, key, args);
+    let person = model.person(m.slot);
+    let (reasons, capacities) = reasons(state, directory, model, m, lang, "cxc-match");
+    MatchItem {
+        username: person.map_or_else(String::new, |p| p.username.clone()),
+        display_name: person.map_or_else(String::new, |p| p.display_name.clone()),
+        score: (m.score * 1000.0).round() / 1000.0,
+        direction: m.direction,
+        capacities,
+        reasons,
+    }
+}
+
+/// Why a match fits, in `lang`, with the messages under `prefix`: `cxc-match` speaks to one
+/// of the two people ("you both speak…"), `cxc-pair` about both to a third ("they both
+/// speak…", for an organiser).
+pub fn reasons(
+    state: &AppState,
+    directory: &Directory,
+    model: &Model,
+    m: &Match,
+    lang: &str,
+    prefix: &str,
+) -> (Vec<Reason>, Vec<CapacityReason>) {
+    let t = |key: &str, args: &[&str]| state.i18n.text(lang, &format!("{prefix}-{key}"), args);
     let label = |id: u32| {
         let key = model.capacities.name(id);
         directory
@@ -144,10 +167,10 @@ pub fn explain(
             fit,
         } = c;
         let key = match (direction, fit) {
-            (Direction::LearnFrom, Fit::Exact) => "cxc-match-reason-learn-exact",
-            (Direction::LearnFrom, _) => "cxc-match-reason-learn-related",
-            (_, Fit::Exact) => "cxc-match-reason-share-exact",
-            (_, _) => "cxc-match-reason-share-related",
+            (Direction::LearnFrom, Fit::Exact) => "reason-learn-exact",
+            (Direction::LearnFrom, _) => "reason-learn-related",
+            (_, Fit::Exact) => "reason-share-exact",
+            (_, _) => "reason-share-related",
         };
         reasons.push(Reason {
             code: "capacity".into(),
@@ -172,49 +195,46 @@ pub fn explain(
             .collect();
         reasons.push(Reason {
             code: "language".into(),
-            text: t("cxc-match-reason-language", &[&names.join(", ")]),
+            text: t("reason-language", &[&names.join(", ")]),
         });
     }
     if m.same_region
         && let Some(region) = person.and_then(|p| p.region)
     {
-        let region = t(&format!("cxc-region-{}", region.code().to_lowercase()), &[]);
+        let region = state.i18n.text(
+            lang,
+            &format!("cxc-region-{}", region.code().to_lowercase()),
+            &[],
+        );
         reasons.push(Reason {
             code: "region".into(),
-            text: t("cxc-match-reason-region", &[&region]),
+            text: t("reason-region", &[&region]),
         });
     }
     if let Some(hours) = m.hours_apart.filter(|h| *h >= 1.0) {
         let hours = format!("{}", hours.round() as i64);
         reasons.push(Reason {
             code: "time_zone".into(),
-            text: t("cxc-match-reason-hours", &[&hours]),
+            text: t("reason-hours", &[&hours]),
         });
     }
     if m.boosted {
         reasons.push(Reason {
             code: "boosted".into(),
-            text: t("cxc-match-reason-boosted", &[]),
+            text: t("reason-boosted", &[]),
         });
     }
     for lowered in &m.lowered {
         let code = lowered_code(*lowered);
         reasons.push(Reason {
             text: t(
-                &format!("cxc-match-lowered-{}", code.replace('_', "-")),
+                &format!("lowered-{}", code.replace('_', "-")),
                 &[],
             ),
             code,
         });
     }
-    MatchItem {
-        username: person.map_or_else(String::new, |p| p.username.clone()),
-        display_name: name.to_owned(),
-        score: (m.score * 1000.0).round() / 1000.0,
-        direction: m.direction,
-        capacities,
-        reasons,
-    }
+    (reasons, capacities)
 }
 
 /// The signed-in person's suggestions (none when they have no profile yet).

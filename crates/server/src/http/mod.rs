@@ -24,6 +24,7 @@ pub mod page;
 pub mod pages;
 pub mod posts;
 pub mod profiles;
+pub mod programmes;
 pub mod saved;
 pub mod search;
 pub mod stats;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(saved::router())
         .merge(email::router())
         .merge(events::router())
+        .merge(programmes::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())

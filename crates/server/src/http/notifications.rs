@@ -41,7 +41,8 @@ pub struct NotificationDoc {
     /// `connection_requested`, `info_requested`, `info_given`, `connection_accepted`,
     /// `connection_declined`, `connection_withdrawn`, `message`, `reminder`,
     /// `connection_expired`, `completion_asked`, `connection_completed`, `thanks`,
-    /// `suggestion_accepted`, `suggestion_declined`, `event_suggested` or `seat_given`.
+    /// `suggestion_accepted`, `suggestion_declined`, `event_suggested`, `seat_given`,
+    /// `mentor_assigned` or `mentee_assigned`.
     kind: &'static str,
     #[schema(format = DateTime)]
     created: String,

@@ -206,6 +206,24 @@ pub async fn manages(
     )
 }
 
+/// The organizations `account` may speak for: those they manage, or all for an administrator.
+pub async fn speaking_for(
+    state: &AppState,
+    account: &Account,
+    choices: &super::choices::Choices,
+) -> Result<Vec<(String, String)>, AppError> {
+    if account.is_admin {
+        return Ok(choices.organizations.clone());
+    }
+    let (managed, _) = crate::db::accounts::personal_extras(&state.db, account.id).await?;
+    Ok(choices
+        .organizations
+        .iter()
+        .filter(|(key, _)| managed.contains(key))
+        .cloned()
+        .collect())
+}
+
 /// A post the viewer may see, from the board.
 pub fn visible_post(
     state: &AppState,

@@ -12,9 +12,9 @@ use cxc_core::profile::format_date;
 
 use super::listing::{self, PostList};
 use super::save::{Action, draft_of, save_post};
-use super::{PostDoc, may_edit, post_doc, visible_post};
+use super::{PostDoc, may_edit, post_doc, speaking_for, visible_post};
 use crate::AppState;
-use crate::db::accounts::{self, Account};
+use crate::db::accounts::Account;
 use crate::error::AppError;
 use crate::http::choices::{Choices, choices};
 use crate::http::context::RequestContext;
@@ -256,24 +256,6 @@ struct EditTemplate {
     /// The post being edited; none for a new one.
     id: Option<i64>,
     has_profile: bool,
-}
-
-/// The organizations `account` may speak for: those they manage, or all for an administrator.
-async fn speaking_for(
-    state: &AppState,
-    account: &Account,
-    choices: &Choices,
-) -> Result<Vec<(String, String)>, AppError> {
-    if account.is_admin {
-        return Ok(choices.organizations.clone());
-    }
-    let (managed, _) = accounts::personal_extras(&state.db, account.id).await?;
-    Ok(choices
-        .organizations
-        .iter()
-        .filter(|(key, _)| managed.contains(key))
-        .cloned()
-        .collect())
 }
 
 async fn edit_form(
