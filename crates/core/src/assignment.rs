@@ -136,13 +136,13 @@ impl Round {
             || !problem.pinned.iter().all(|&(r, e)| known(r, e))
             || !problem.forbidden.iter().all(|&(r, e)| known(r, e))
         {
-            return Err(Conflict("assignment-unknown"));
+            return Err(Conflict("cxc-error-pair-unknown"));
         }
 
         let mut pinned_mentor = vec![None; problem.mentees];
         for &(mentor, mentee) in &problem.pinned {
             if pinned_mentor[mentee as usize].replace(mentor).is_some() {
-                return Err(Conflict("assignment-pinned-twice"));
+                return Err(Conflict("cxc-error-pinned-twice"));
             }
         }
         let mut places = problem.slots.clone();
@@ -150,7 +150,7 @@ impl Round {
             let left = &mut places[mentor as usize];
             *left = left
                 .checked_sub(1)
-                .ok_or(Conflict("assignment-pinned-over-limit"))?;
+                .ok_or(Conflict("cxc-error-pinned-over-limit"))?;
         }
         let mut forbidden = problem.forbidden.clone();
         forbidden.sort_unstable();
@@ -159,7 +159,7 @@ impl Round {
             .iter()
             .any(|pair| forbidden.binary_search(pair).is_ok())
         {
-            return Err(Conflict("assignment-pinned-forbidden"));
+            return Err(Conflict("cxc-error-pinned-forbidden"));
         }
 
         let mut acceptable = vec![Vec::new(); problem.mentees];
@@ -195,7 +195,7 @@ impl Round {
             .chain(best_weights)
             .try_fold(0i64, i64::checked_add);
         if bound.is_none_or(|sum| sum > WEIGHT_BOUND) {
-            return Err(Conflict("assignment-weights-too-large"));
+            return Err(Conflict("cxc-error-weights-too-large"));
         }
 
         Ok(Round {
@@ -610,39 +610,39 @@ mod tests {
             change(&mut p);
             solve(&p, Mode::BestTotal).unwrap_err().0
         };
-        assert_eq!(with(|p| p.edges.push((2, 0, 1))), "assignment-unknown");
-        assert_eq!(with(|p| p.edges.push((0, 2, 1))), "assignment-unknown");
-        assert_eq!(with(|p| p.pinned.push((0, 5))), "assignment-unknown");
-        assert_eq!(with(|p| p.forbidden.push((9, 0))), "assignment-unknown");
+        assert_eq!(with(|p| p.edges.push((2, 0, 1))), "cxc-error-pair-unknown");
+        assert_eq!(with(|p| p.edges.push((0, 2, 1))), "cxc-error-pair-unknown");
+        assert_eq!(with(|p| p.pinned.push((0, 5))), "cxc-error-pair-unknown");
+        assert_eq!(with(|p| p.forbidden.push((9, 0))), "cxc-error-pair-unknown");
         assert_eq!(
             with(|p| p.pinned = vec![(0, 0), (1, 0)]),
-            "assignment-pinned-twice"
+            "cxc-error-pinned-twice"
         );
         assert_eq!(
             with(|p| p.pinned = vec![(0, 0), (0, 0)]),
-            "assignment-pinned-twice"
+            "cxc-error-pinned-twice"
         );
         assert_eq!(
             with(|p| p.pinned = vec![(0, 0), (0, 1)]),
-            "assignment-pinned-over-limit"
+            "cxc-error-pinned-over-limit"
         );
         assert_eq!(
             with(|p| {
                 p.slots[1] = 0;
                 p.pinned = vec![(1, 1)];
             }),
-            "assignment-pinned-over-limit"
+            "cxc-error-pinned-over-limit"
         );
         assert_eq!(
             with(|p| {
                 p.pinned = vec![(1, 1)];
                 p.forbidden = vec![(1, 1)];
             }),
-            "assignment-pinned-forbidden"
+            "cxc-error-pinned-forbidden"
         );
         assert_eq!(
             with(|p| p.edges = vec![(0, 0, i64::MAX), (1, 1, i64::MAX)]),
-            "assignment-weights-too-large"
+            "cxc-error-weights-too-large"
         );
         for mode in Mode::ALL {
             assert!(solve(&base, *mode).is_ok());

@@ -506,7 +506,10 @@ fn score_pair(
         hours_apart,
         same_region,
         distance,
-    } = closeness((subject.utc_offset, subject.region), (q.utc_offset, q.region));
+    } = closeness(
+        (subject.utc_offset, subject.region),
+        (q.utc_offset, q.region),
+    );
     let months_idle = ((now - q.updated_at).max(0) as f32) / (30.0 * 86400.0);
     let activity = 1.0 / (1.0 + months_idle / 6.0);
     let load = q.max_connections.map_or(1.0, |max| {

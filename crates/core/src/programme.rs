@@ -185,11 +185,9 @@ impl ProgrammeDraft {
                 "registration_closes",
                 "cxc-error-end-before-start",
             )),
-            (Some(o), Some(c)) if c - o > time::Duration::days(limits::WINDOW_DAYS) => errors
-                .push(FieldError::new(
-                    "registration_closes",
-                    "cxc-error-window-too-long",
-                )),
+            (Some(o), Some(c)) if c - o > time::Duration::days(limits::WINDOW_DAYS) => errors.push(
+                FieldError::new("registration_closes", "cxc-error-window-too-long"),
+            ),
             _ => {}
         }
         let mentor_questions = questions(&self.mentor_questions, "mentor_questions", &mut errors);
@@ -295,10 +293,7 @@ impl ApplicationDraft {
         let mut capacities = distinct(&self.capacities);
         if capacities.is_empty() {
             capacities.clone_from(&programme.capacities);
-        } else if capacities
-            .iter()
-            .any(|c| !programme.capacities.contains(c))
-        {
+        } else if capacities.iter().any(|c| !programme.capacities.contains(c)) {
             errors.push(FieldError::new(
                 "capacities",
                 "cxc-error-capacity-not-in-programme",
@@ -516,4 +511,276 @@ pub fn propose(
         unmatched_mentees,
         unmatched_mentors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use crate::model::tests::{person, taxonomy};
+
+    struct World;
+    impl Reference for World {
+        fn capacity_exists(&self, key: &str) -> bool {
+            ["wikidata", "sparql"].contains(&key)
+        }
+        fn language_exists(&self, code: &str) -> bool {
+            ["en", "sw"].contains(&code)
+        }
+        fn region_of(&self, _: &str) -> Option<Region> {
+            None
+        }
+        fn organization_exists(&self, key: &str) -> bool {
+            key == "wm-ke"
+        }
+        fn project_exists(&self, _: &str) -> bool {
+            false
+        }
+        fn timezone_exists(&self, _: &str) -> bool {
+            false
+        }
+    }
+
+    fn draft() -> ProgrammeDraft {
+        ProgrammeDraft {
+            name: " Wikidata mentors ".into(),
+            capacities: vec!["wikidata".into(), "wikidata".into()],
+            languages: vec!["SW".into()],
+            region: Some("ssa".into()),
+            registration_opens: "2027-01-01".into(),
+            registration_closes: "2027-01-31".into(),
+            mentee_questions: vec!["What do you want to build?".into(), "  ".into()],
+            organization: Some("wm-ke".into()),
+            ..ProgrammeDraft::default()
+        }
+    }
+
+    fn keys(errors: Vec<FieldError>) -> Vec<(String, &'static str)> {
+        errors
+            .into_iter()
+            .map(|e| (e.field.to_string(), e.key))
+            .collect()
+    }
+
+    #[test]
+    fn a_programme_is_cleaned_and_defaulted() {
+        let p = draft().validate(&World).unwrap();
+        assert_eq!(p.name, "Wikidata mentors");
+        assert_eq!(p.capacities, ["wikidata"]);
+        assert_eq!(p.languages, ["sw"]);
+        assert_eq!(p.region, Some(Region::SubSaharanAfrica));
+        assert_eq!(
+            p.mentee_questions,
+            ["What do you want to build?"],
+            "empty boxes are dropped"
+        );
+        assert_eq!(p.mentor_limit, limits::DEFAULT_MENTOR_LIMIT);
+    }
+
+    #[test]
+    fn every_wrong_field_of_a_programme_is_named() {
+        let errors = ProgrammeDraft {
+            name: String::new(),
+            capacities: vec!["knitting".into()],
+            languages: vec!["xx".into()],
+            region: Some("atlantis".into()),
+            registration_opens: "2027-02-01".into(),
+            registration_closes: "2027-01-01".into(),
+            mentor_limit: Some(11),
+            organization: Some("nobody".into()),
+            ..ProgrammeDraft::default()
+        }
+        .validate(&World)
+        .unwrap_err();
+        let fields: Vec<String> = keys(errors).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "capacities",
+                "languages",
+                "region",
+                "registration_closes",
+                "mentor_limit",
+                "organization"
+            ]
+        );
+        let long = ProgrammeDraft {
+            registration_closes: "2028-12-31".into(),
+            ..draft()
+        };
+        assert_eq!(
+            keys(long.validate(&World).unwrap_err()),
+            [(
+                "registration_closes".to_owned(),
+                "cxc-error-window-too-long"
+            )]
+        );
+    }
+
+    #[test]
+    fn the_phase_follows_the_window_both_days_included() {
+        let p = draft().validate(&World).unwrap();
+        assert_eq!(p.phase(date!(2026 - 12 - 31), false), Phase::Upcoming);
+        assert_eq!(p.phase(date!(2027 - 01 - 01), false), Phase::Open);
+        assert_eq!(p.phase(date!(2027 - 01 - 31), false), Phase::Open);
+        assert_eq!(p.phase(date!(2027 - 02 - 01), false), Phase::Closed);
+        assert_eq!(p.phase(date!(2027 - 01 - 15), true), Phase::Published);
+    }
+
+    #[test]
+    fn an_application_answers_its_side_questions_within_the_programme() {
+        let p = draft().validate(&World).unwrap();
+        let mentee = ApplicationDraft {
+            role: "mentee".into(),
+            answers: vec!["A lexeme bot".into()],
+            ..ApplicationDraft::default()
+        }
+        .validate(&p)
+        .unwrap();
+        assert_eq!(mentee.capacities, ["wikidata"], "none means all of them");
+        assert_eq!(mentee.slots, 0);
+        let mentor = ApplicationDraft {
+            role: "mentor".into(),
+            slots: Some(3),
+            ..ApplicationDraft::default()
+        }
+        .validate(&p)
+        .unwrap();
+        assert_eq!(mentor.slots, 3, "mentors were asked nothing");
+        let wrong = ApplicationDraft {
+            role: "mentee".into(),
+            answers: vec![],
+            capacities: vec!["sparql".into()],
+            slots: Some(2),
+        }
+        .validate(&p)
+        .unwrap_err();
+        assert_eq!(
+            keys(wrong),
+            [
+                ("answers".to_owned(), "cxc-error-answers-required"),
+                (
+                    "capacities".to_owned(),
+                    "cxc-error-capacity-not-in-programme"
+                ),
+                ("slots".to_owned(), "cxc-error-slots-for-mentors"),
+            ]
+        );
+        let over = ApplicationDraft {
+            role: "mentor".into(),
+            slots: Some(4),
+            ..ApplicationDraft::default()
+        };
+        assert_eq!(
+            keys(over.validate(&p).unwrap_err()),
+            [("slots".to_owned(), "cxc-error-invalid-number")]
+        );
+        let nobody = ApplicationDraft {
+            role: "sponsor".into(),
+            ..ApplicationDraft::default()
+        };
+        assert_eq!(
+            keys(nobody.validate(&p).unwrap_err()),
+            [("role".to_owned(), "cxc-error-invalid-programme-role")]
+        );
+    }
+
+    fn applicant(model: &Model, account: i64, capacities: &[&str], slots: u32) -> Applicant {
+        Applicant {
+            slot: model.slot_of(account),
+            capacities: capacities
+                .iter()
+                .map(|c| model.capacities.get(c).unwrap())
+                .collect(),
+            slots,
+        }
+    }
+
+    #[test]
+    fn a_round_pairs_by_fit_explains_each_pair_and_says_why_others_wait() {
+        let mut model = Model::new(&taxonomy());
+        for (id, offered) in [(1, &["sparql"][..]), (2, &["bots"][..])] {
+            let p = person(&mut model, id, offered, &[]);
+            model.upsert(p);
+        }
+        for id in [10, 11, 12] {
+            let p = person(&mut model, id, &[], &["wikidata"]);
+            model.upsert(p);
+        }
+        let mentors = [
+            applicant(&model, 1, &["sparql"], 1),
+            applicant(&model, 2, &["bots"], 2),
+        ];
+        let mentees = [
+            applicant(&model, 10, &["sparql"], 0),
+            applicant(&model, 11, &["sparql"], 0),
+            Applicant {
+                slot: None,
+                ..applicant(&model, 12, &["sparql"], 0)
+            },
+        ];
+        let never = |_: usize, _: usize| false;
+        let round = propose(
+            &model,
+            &mentors,
+            &mentees,
+            &never,
+            Mode::BestTotal,
+            &[],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            round.pairs.len(),
+            1,
+            "one mentor teaches SPARQL, with one place"
+        );
+        let pair = &round.pairs[0];
+        assert_eq!(pair.mentor, 0);
+        assert!(pair.score > 0.0 && pair.why.is_some());
+        let waiting: Vec<(usize, Why)> = round.unmatched_mentees.clone();
+        assert!(waiting.contains(&(2, Why::NoProfile)));
+        assert!(waiting.contains(&(1 - pair.mentee, Why::Full)));
+        assert_eq!(
+            round.unmatched_mentors,
+            [(1, Why::NoFit)],
+            "bots are not SPARQL"
+        );
+
+        let blocked = |r: usize, e: usize| (r, e) == (0, 0);
+        let round = propose(&model, &mentors, &mentees, &blocked, Mode::Stable, &[], &[]).unwrap();
+        assert_eq!(
+            (round.pairs[0].mentor, round.pairs[0].mentee),
+            (0, 1),
+            "a block rules a pair out"
+        );
+        let pinned = propose(
+            &model,
+            &mentors,
+            &mentees,
+            &never,
+            Mode::MaxMatched,
+            &[(1, 0)],
+            &[],
+        )
+        .unwrap();
+        let kept = pinned.pairs.iter().find(|p| p.mentee == 0).unwrap();
+        assert!(kept.pinned && kept.mentor == 1 && kept.score == 0.0 && kept.why.is_none());
+        assert_eq!(
+            propose(
+                &model,
+                &mentors,
+                &mentees,
+                &never,
+                Mode::BestTotal,
+                &[(0, 0)],
+                &[(0, 0)]
+            )
+            .unwrap_err()
+            .0,
+            "cxc-error-pinned-forbidden"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use cxc_core::assignment::Mode;
 use cxc_core::profile::FieldError;
 use cxc_core::programme::{
-    Applicant, ApplicationDraft, Phase, Proposal, ProgrammeDraft, Role, propose,
+    Applicant, ApplicationDraft, Phase, ProgrammeDraft, Proposal, Role, propose,
 };
 
 use crate::AppState;
@@ -52,7 +52,11 @@ pub async fn organises(
     }
 }
 
-async fn organised(state: &AppState, account: &Account, id: i64) -> Result<StoredProgramme, AppError> {
+async fn organised(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+) -> Result<StoredProgramme, AppError> {
     let p = load(state, id).await?;
     if !organises(state, account, &p).await? {
         return Err(AppError::Forbidden("cxc-error-not-organiser"));
@@ -78,7 +82,9 @@ pub async fn create(
         .as_deref()
         .and_then(|o| directory.organization(o))
     {
-        Some(o) if !account.is_admin && !crate::http::posts::manages(state, account, o.id).await? => {
+        Some(o)
+            if !account.is_admin && !crate::http::posts::manages(state, account, o.id).await? =>
+        {
             return Err(AppError::Forbidden("cxc-error-not-manager"));
         }
         None if !account.is_admin => {
@@ -90,8 +96,14 @@ pub async fn create(
         _ => {}
     }
     let mut tx = state.db.begin_write().await?;
-    let id = programmes::create(&mut tx, account.id, &programme, &*directory, state.clock.unix())
-        .await?;
+    let id = programmes::create(
+        &mut tx,
+        account.id,
+        &programme,
+        &*directory,
+        state.clock.unix(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -158,7 +170,9 @@ pub struct Computed {
     pub round: StoredRound,
 }
 
-fn by_role(applications: Vec<StoredApplication>) -> (Vec<StoredApplication>, Vec<StoredApplication>) {
+fn by_role(
+    applications: Vec<StoredApplication>,
+) -> (Vec<StoredApplication>, Vec<StoredApplication>) {
     applications
         .into_iter()
         .partition(|a| a.application.role == Role::Mentor)
@@ -178,10 +192,12 @@ fn indexes(
     };
     pairs
         .iter()
-        .map(|(mentor, mentee)| match (find(mentors, mentor), find(mentees, mentee)) {
-            (Some(r), Some(e)) => Ok((r, e)),
-            _ => Err(AppError::invalid(field, "cxc-error-not-an-applicant")),
-        })
+        .map(
+            |(mentor, mentee)| match (find(mentors, mentor), find(mentees, mentee)) {
+                (Some(r), Some(e)) => Ok((r, e)),
+                _ => Err(AppError::invalid(field, "cxc-error-not-an-applicant")),
+            },
+        )
         .collect()
 }
 
@@ -251,9 +267,7 @@ pub async fn compute(
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("round: {e}")))?
-    .map_err(|conflict| {
-        AppError::Invalid(vec![FieldError::new("pinned", conflict.0)])
-    })?;
+    .map_err(|conflict| AppError::Invalid(vec![FieldError::new("pinned", conflict.0)]))?;
     let round = StoredRound {
         mode,
         pinned: pinned

@@ -195,22 +195,48 @@ pub async fn list(pool: &sqlx::AnyPool) -> Result<Vec<StoredProgramme>, AppError
 const APPLICATION_COLUMNS: &str = "pa.programme_id, pa.account_id, a.username, pa.role, \
     pa.answers, pa.slots, pa.created_at, pa.updated_at";
 
-/// Applications matching `condition` (on `pa`, `$1` and `$2` bound), oldest first, with
-/// their capacities.
+/// Which applications to read.
+#[derive(Clone, Copy)]
+enum Applications {
+    OfProgramme(i64),
+    OfAccount(i64),
+    One { programme: i64, account: i64 },
+}
+
+impl Applications {
+    fn condition(self) -> &'static str {
+        match self {
+            Applications::OfProgramme(_) => "pa.programme_id = $1",
+            Applications::OfAccount(_) => "pa.account_id = $1",
+            Applications::One { .. } => "pa.programme_id = $1 AND pa.account_id = $2",
+        }
+    }
+
+    fn bind<'q>(
+        self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Applications::OfProgramme(id) | Applications::OfAccount(id) => query.bind(id),
+            Applications::One { programme, account } => query.bind(programme).bind(account),
+        }
+    }
+}
+
+/// The applications `which` names, oldest first, with their capacities.
 async fn select_applications(
     pool: &sqlx::AnyPool,
-    condition: &str,
-    (first, second): (i64, i64),
+    which: Applications,
 ) -> Result<Vec<(i64, StoredApplication)>, AppError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {APPLICATION_COLUMNS} FROM programme_applications pa \
+    let condition = which.condition();
+    let rows = which
+        .bind(sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM programme_applications pa \
          JOIN accounts a ON a.id = pa.account_id WHERE {condition} \
          ORDER BY pa.programme_id, pa.created_at, pa.account_id"
-    ))
-    .bind(first)
-    .bind(second)
-    .fetch_all(pool)
-    .await?;
+        )))
+        .fetch_all(pool)
+        .await?;
     let mut list = Vec::with_capacity(rows.len());
     let mut index = HashMap::new();
     for r in &rows {
@@ -234,15 +260,13 @@ async fn select_applications(
             },
         ));
     }
-    let capacities = sqlx::query(&format!(
+    let capacities = which.bind(sqlx::query(&format!(
         "SELECT pac.programme_id, pac.account_id, c.key FROM programme_application_capacities pac \
          JOIN capacities c ON c.id = pac.capacity_id \
          JOIN programme_applications pa ON pa.programme_id = pac.programme_id \
          AND pa.account_id = pac.account_id WHERE {condition} \
          ORDER BY pac.programme_id, pac.account_id, pac.position"
-    ))
-    .bind(first)
-    .bind(second)
+    )))
     .fetch_all(pool)
     .await?;
     for r in capacities {
@@ -260,7 +284,7 @@ pub async fn applications(
     programme_id: i64,
 ) -> Result<Vec<StoredApplication>, AppError> {
     Ok(
-        select_applications(pool, "pa.programme_id = $1 AND $2 = 0", (programme_id, 0))
+        select_applications(pool, Applications::OfProgramme(programme_id))
             .await?
             .into_iter()
             .map(|(_, a)| a)
@@ -275,8 +299,10 @@ pub async fn application_of(
 ) -> Result<Option<StoredApplication>, AppError> {
     Ok(select_applications(
         pool,
-        "pa.programme_id = $1 AND pa.account_id = $2",
-        (programme_id, account_id),
+        Applications::One {
+            programme: programme_id,
+            account: account_id,
+        },
     )
     .await?
     .pop()
@@ -288,7 +314,7 @@ pub async fn applications_of_account(
     pool: &sqlx::AnyPool,
     account_id: i64,
 ) -> Result<Vec<(i64, StoredApplication)>, AppError> {
-    select_applications(pool, "pa.account_id = $1 AND $2 = 0", (account_id, 0)).await
+    select_applications(pool, Applications::OfAccount(account_id)).await
 }
 
 /// Writes someone's application, replacing an earlier one; says whether it is new.
@@ -340,16 +366,21 @@ pub async fn apply(
 
 /// Takes back someone's application; says whether there was one.
 pub async fn withdraw(tx: &mut Tx, programme_id: i64, account_id: i64) -> Result<bool, AppError> {
-    let done =
-        sqlx::query("DELETE FROM programme_applications WHERE programme_id = $1 AND account_id = $2")
-            .bind(programme_id)
-            .bind(account_id)
-            .execute(&mut **tx)
-            .await?;
+    let done = sqlx::query(
+        "DELETE FROM programme_applications WHERE programme_id = $1 AND account_id = $2",
+    )
+    .bind(programme_id)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn save_round(tx: &mut Tx, programme_id: i64, round: &StoredRound) -> Result<(), AppError> {
+pub async fn save_round(
+    tx: &mut Tx,
+    programme_id: i64,
+    round: &StoredRound,
+) -> Result<(), AppError> {
     sqlx::query("DELETE FROM programme_rounds WHERE programme_id = $1")
         .bind(programme_id)
         .execute(&mut **tx)
@@ -382,7 +413,10 @@ fn stored_round(r: &AnyRow) -> Result<StoredRound, sqlx::Error> {
     })
 }
 
-pub async fn round(pool: &sqlx::AnyPool, programme_id: i64) -> Result<Option<StoredRound>, AppError> {
+pub async fn round(
+    pool: &sqlx::AnyPool,
+    programme_id: i64,
+) -> Result<Option<StoredRound>, AppError> {
     let row = sqlx::query(
         "SELECT mode, pinned, forbidden, pairs, unmatched, computed_at FROM programme_rounds \
          WHERE programme_id = $1",

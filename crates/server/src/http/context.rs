@@ -213,10 +213,27 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     finish(&state, &ctx, new_csrf, response)
 }
 
-/// Fields that hold several lines of text, where tabs and line breaks belong.
-fn is_multi_line(field: &str) -> bool {
-    field == "bio" || field == "description" || field.starts_with("description_")
+/// Fields that hold several lines of text, where tabs and line breaks belong: the ones in
+/// [`MULTI_LINE_FIELDS`] and a capacity's description in each language.
+pub fn is_multi_line(field: &str) -> bool {
+    MULTI_LINE_FIELDS.contains(&field) || field.starts_with("description_")
 }
+
+/// The fields written in a `<textarea>` on some page (or their JSON names), where a person's
+/// Enter key must be kept. A test holds the list to the templates.
+const MULTI_LINE_FIELDS: &[&str] = &[
+    "bio",
+    "description",
+    "body",
+    "message",
+    "details",
+    "answer",
+    "answers",
+    "mentor_questions",
+    "mentee_questions",
+    "pinned",
+    "forbidden",
+];
 
 /// Whether text holds a control character, beyond the tabs and line breaks of multi-line text.
 fn has_control(text: &str, multi_line: bool) -> bool {

@@ -227,10 +227,7 @@ pub fn reasons(
     for lowered in &m.lowered {
         let code = lowered_code(*lowered);
         reasons.push(Reason {
-            text: t(
-                &format!("lowered-{}", code.replace('_', "-")),
-                &[],
-            ),
+            text: t(&format!("lowered-{}", code.replace('_', "-")), &[]),
             code,
         });
     }

@@ -517,6 +517,48 @@ async fn control_characters_are_refused_the_same_way_on_both_engines() {
         )
         .await;
     assert_control_characters_refused(&app, response, "a single-line form field").await;
+    let asker = app.signed_in("Asker", false).await;
+    asker
+        .put(app.url("/api/v1/me/profile"))
+        .json(&serde_json::json!({"display_name": "Asker"}))
+        .send()
+        .await
+        .unwrap();
+    let response = app
+        .post_as(
+            &asker,
+            "/connections/new",
+            &[("to", "Writer"), ("message", "Hello,\r\nwould you help?")],
+        )
+        .await;
+    assert_eq!(response.status(), 303, "a message keeps its lines");
+}
+
+/// Every `<textarea>` keeps the lines a person typed: its field is one where line breaks
+/// pass the control-character check (a message written over two lines was once refused).
+#[test]
+fn every_textarea_is_a_multi_line_field() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let html = std::fs::read_to_string(&path).unwrap();
+        for textarea in html.split("<textarea").skip(1) {
+            let tag = &textarea[..textarea.find('>').unwrap()];
+            let name = tag
+                .split("name=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("a textarea without a name in {}", path.display()));
+            assert!(
+                cxc::http::context::is_multi_line(name),
+                "{name} in {} is a textarea",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "the templates were read: {seen}");
 }
 
 #[tokio::test]

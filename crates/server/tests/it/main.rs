@@ -18,6 +18,7 @@ mod moderation;
 mod oauth;
 mod pages;
 mod posts;
+mod programmes;
 mod refusals;
 mod schema;
 mod search;

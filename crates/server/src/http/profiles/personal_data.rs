@@ -54,6 +54,9 @@ pub struct PersonalData {
     /// The reports you made, and what became of them.
     #[schema(value_type = Vec<Object>)]
     reports: Vec<serde_json::Value>,
+    /// Your applications to mentorship programmes, with your answers.
+    #[schema(value_type = Vec<Object>)]
+    programme_applications: Vec<serde_json::Value>,
 }
 
 pub(super) async fn personal_data(
@@ -77,6 +80,15 @@ pub(super) async fn personal_data(
     let reports = crate::db::moderation::reports_by(state.db.pool(), account.id).await?;
     let email = crate::db::mail::settings(state.db.pool(), account.id).await?;
     let events = crate::db::events::of_account(state.db.pool(), account.id).await?;
+    let mut programme_applications = Vec::new();
+    for (programme, a) in
+        crate::db::programmes::applications_of_account(state.db.pool(), account.id).await?
+    {
+        let name = crate::db::programmes::load(state.db.pool(), programme)
+            .await?
+            .map(|p| p.programme.name);
+        programme_applications.push(serde_json::json!({"programme": programme, "name": name, "role": a.application.role.as_str(), "answers": a.application.answers, "capacities": a.application.capacities, "slots": a.application.slots, "applied": crate::http::posts::timestamp(a.created_at), "updated": crate::http::posts::timestamp(a.updated_at)}));
+    }
     Ok(PersonalData {
         username: account.username.clone(),
         roles: account.roles().iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
@@ -123,6 +135,7 @@ pub(super) async fn personal_data(
             .iter()
             .map(|r| serde_json::json!({"target": r.target.as_str(), "id": r.target_id, "reason": r.reason.as_str(), "details": r.details, "status": r.status.as_str(), "created": crate::http::posts::timestamp(r.created_at)}))
             .collect(),
+        programme_applications,
     })
 }
 

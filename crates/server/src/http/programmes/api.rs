@@ -105,9 +105,7 @@ pub async fn list_programmes(
             organization: p.programme.organization.clone(),
             phase: programmes::phase(&state, p).as_str(),
             registration_opens: cxc_core::profile::format_date(p.programme.registration_opens),
-            registration_closes: cxc_core::profile::format_date(
-                p.programme.registration_closes,
-            ),
+            registration_closes: cxc_core::profile::format_date(p.programme.registration_closes),
         })
         .collect();
     Ok(Json(ProgrammeList { items }))

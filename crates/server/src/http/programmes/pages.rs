@@ -52,11 +52,12 @@ pub async fn list_page(
             id: p.id,
             name: p.programme.name.clone(),
             phase: programmes::phase(&state, p).as_str(),
-            organization: p
-                .programme
-                .organization
-                .as_deref()
-                .map(|o| directory.organization(o).map_or(o, |x| x.name(ctx.lang)).to_owned()),
+            organization: p.programme.organization.as_deref().map(|o| {
+                directory
+                    .organization(o)
+                    .map_or(o, |x| x.name(ctx.lang))
+                    .to_owned()
+            }),
             opens: cxc_core::profile::format_date(p.programme.registration_opens),
             closes: cxc_core::profile::format_date(p.programme.registration_closes),
         })
@@ -195,7 +196,10 @@ impl ProgrammeTemplate {
     }
 
     fn applied_as(&self, role: &str) -> bool {
-        self.d.my_application.as_ref().is_some_and(|a| a.role == role)
+        self.d
+            .my_application
+            .as_ref()
+            .is_some_and(|a| a.role == role)
     }
 
     fn opened(&self, role: &str) -> bool {
@@ -286,9 +290,10 @@ async fn page(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let (pinned_text, forbidden_text) = d.proposal.as_ref().map_or_else(Default::default, |p| {
-        (text(&p.pinned), text(&p.forbidden))
-    });
+    let (pinned_text, forbidden_text) = d
+        .proposal
+        .as_ref()
+        .map_or_else(Default::default, |p| (text(&p.pinned), text(&p.forbidden)));
     Ok(render(&ProgrammeTemplate {
         page,
         capacities,
@@ -309,7 +314,10 @@ pub async fn programme_page(
     ctx: RequestContext,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    Ok(axum::response::Html(page(&state, &ctx, id, FormFields(Vec::new()), &[]).await?).into_response())
+    Ok(
+        axum::response::Html(page(&state, &ctx, id, FormFields(Vec::new()), &[]).await?)
+            .into_response(),
+    )
 }
 
 pub async fn apply_submit(
