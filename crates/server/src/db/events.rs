@@ -266,11 +266,16 @@ pub async fn load(pool: &sqlx::AnyPool, id: i64) -> Result<Option<StoredEvent>, 
 /// Events not over at `now`, cancelled ones included (calendars need to hear of them), but
 /// not those of a suspended organizer.
 pub async fn upcoming(pool: &sqlx::AnyPool, now: i64) -> Result<Vec<StoredEvent>, AppError> {
+    ending_after(pool, now).await
+}
+
+/// Events whose last occurrence ends at `from` or later, as [`upcoming`] lists them.
+pub async fn ending_after(pool: &sqlx::AnyPool, from: i64) -> Result<Vec<StoredEvent>, AppError> {
     select(
         pool,
         "e.ends_at >= $1 AND e.organizer_id NOT IN \
          (SELECT id FROM accounts WHERE suspended_at IS NOT NULL)",
-        now,
+        from,
     )
     .await
 }

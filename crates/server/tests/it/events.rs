@@ -506,3 +506,58 @@ async fn the_event_form_and_pages_work_without_javascript() {
         "signing in comes first"
     );
 }
+
+#[tokio::test]
+async fn events_are_open_data_and_their_texts_run_nothing_in_a_spreadsheet() {
+    let app = TestApp::spawn().await;
+    let host = with_profile(&app, "Host", "Africa/Nairobi").await;
+    let year = app.state.clock.today().year() + 1;
+    let mut hostile = clinic(
+        &format!("{year}-03-01T10:00"),
+        &format!("{year}-03-01T12:00"),
+    );
+    hostile["title"] = json!("=HYPERLINK(\"http://evil.example\",\"Join\")");
+    hostile["online"] = json!(false);
+    hostile["country"] = json!("KE");
+    hostile["city"] = json!("Nairobi, Kilimani");
+    for event in [
+        clinic(
+            &format!("{year}-02-01T18:00"),
+            &format!("{year}-02-01T19:00"),
+        ),
+        hostile,
+    ] {
+        let (status, body) = call(
+            &host,
+            reqwest::Method::POST,
+            app.url("/api/v1/events"),
+            Some(event),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let response = app.get("/opendata/events.csv").await;
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "a header and two events: {text}");
+    assert!(lines[0].starts_with("event_id,title,kind,capacities"));
+    let clinic_line = lines.iter().find(|l| l.contains("SPARQL clinic")).unwrap();
+    assert!(
+        clinic_line.contains(",clinic,wikidata-sparql,sw en,true,,,"),
+        "{clinic_line}"
+    );
+    assert!(clinic_line.contains(&format!(",{year}-02-01T15:00:00Z,")));
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Join\"\")\""),
+        "a formula is opened with an apostrophe and quoted: {text}"
+    );
+    assert!(text.contains(",KE,\"Nairobi, Kilimani\","), "{text}");
+    let page = app.get("/opendata").await.text().await.unwrap();
+    assert!(page.contains("/opendata/events.csv"));
+}

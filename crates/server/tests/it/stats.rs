@@ -300,8 +300,18 @@ async fn open_data_is_described_by_its_datapackage() {
             assert_eq!(cells.len(), header.len(), "{name}: {line}");
             for (cell, field) in cells.iter().zip(&fields) {
                 match field["type"].as_str().unwrap() {
+                    // Counts of people: suppressed when small.
+                    "integer"
+                        if ["offers", "needs", "gap"]
+                            .contains(&field["name"].as_str().unwrap()) =>
+                    {
+                        assert!(
+                            cell.is_empty() || cell.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5),
+                            "{name}: {line}"
+                        )
+                    }
                     "integer" => assert!(
-                        cell.is_empty() || cell.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5),
+                        cell.is_empty() || cell.parse::<u64>().is_ok(),
                         "{name}: {line}"
                     ),
                     "boolean" => assert!(*cell == "true" || *cell == "false"),
@@ -310,7 +320,9 @@ async fn open_data_is_described_by_its_datapackage() {
             }
             rows += 1;
         }
-        assert!(rows > 100, "{name}: {rows} rows");
+        if name.starts_with("capacities-") {
+            assert!(rows > 100, "{name}: {rows} rows");
+        }
     }
     let total_public = Data::load().people.len();
     let dump: Value = app

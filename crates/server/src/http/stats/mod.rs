@@ -25,6 +25,7 @@ pub fn router() -> axum::Router<AppState> {
             "/opendata/capacities-by-region.csv",
             get(opendata::csv_by_region),
         )
+        .route("/opendata/events.csv", get(opendata::csv_events))
         .route("/opendata/datapackage.json", get(opendata::datapackage))
         .route("/opendata/profiles.jsonld", get(opendata::profiles_dump))
 }

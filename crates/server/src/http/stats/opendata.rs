@@ -43,6 +43,7 @@ pub(super) const OPEN_FILES: &[(&str, &str, &str)] = &[
         "capacities-by-region.csv",
         "cxc-opendata-by-region",
     ),
+    ("/opendata/events.csv", "events.csv", "cxc-opendata-events"),
     (
         "/opendata/datapackage.json",
         "datapackage.json",
@@ -133,12 +134,20 @@ pub(super) fn table(state: &AppState, level: Level) -> Vec<Vec<String>> {
     rows
 }
 
+/// A CSV document. A cell that a spreadsheet would read as a formula (`=HYPERLINK(…)`,
+/// `+`, `-`, `@`) is opened with an apostrophe, so that opening the file runs nothing.
 pub(super) fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     let quote = |v: &str| {
-        if v.contains([',', '"', '\n']) {
-            format!("\"{}\"", v.replace('"', "\"\""))
+        let formula = v.starts_with(['=', '+', '-', '@', '\t', '\r']) && v.parse::<f64>().is_err();
+        let v = if formula {
+            format!("'{v}")
         } else {
             v.to_owned()
+        };
+        if v.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v
         }
     };
     let mut out = header.join(",");
@@ -172,6 +181,63 @@ pub(super) const REGION_HEADER: &[&str] = &[
     "gap",
     "suppressed",
 ];
+
+pub(super) const EVENTS_HEADER: &[&str] = &[
+    "event_id",
+    "title",
+    "kind",
+    "capacities",
+    "languages",
+    "online",
+    "country",
+    "city",
+    "start_utc",
+    "end_utc",
+    "timezone",
+    "repeat",
+    "occurrences",
+    "status",
+    "organization",
+    "url",
+];
+
+/// How far back the events table reaches: a year of past events, and all those to come.
+const EVENTS_PAST_DAYS: i64 = 365;
+
+/// Learning events of the past year and to come, cancelled ones marked as such. An event
+/// carries no count of people, so nothing is suppressed.
+pub(super) async fn csv_events(State(state): State<AppState>) -> Result<Response, AppError> {
+    let since = state.clock.unix() - EVENTS_PAST_DAYS * 86_400;
+    let events = crate::db::events::ending_after(state.db.pool(), since).await?;
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            let ev = &e.event;
+            vec![
+                e.id.to_string(),
+                ev.title.clone(),
+                ev.kind.as_str().to_owned(),
+                ev.capacities.join(" "),
+                ev.languages.join(" "),
+                ev.online.to_string(),
+                ev.country.clone().unwrap_or_default(),
+                ev.city.clone().unwrap_or_default(),
+                crate::http::posts::timestamp(e.starts_at),
+                crate::http::posts::timestamp(e.ends_at),
+                ev.timezone.clone(),
+                ev.recurrence
+                    .map_or("", |r| r.frequency.as_str())
+                    .to_owned(),
+                ev.recurrence
+                    .map_or_else(String::new, |r| r.occurrences.to_string()),
+                ev.status.as_str().to_owned(),
+                ev.organization.clone().unwrap_or_default(),
+                ev.url.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(csv_response(csv(EVENTS_HEADER, &rows)))
+}
 
 pub(super) fn csv_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
@@ -212,6 +278,29 @@ pub(super) async fn datapackage(State(state): State<AppState>) -> Json<serde_jso
                 "integer",
                 "Needs that no offer in the same country or a shared language covers; empty when suppressed",
             ),
+            "event_id" => ("integer", "The event's id (its page is /events/{id})"),
+            "title" => ("string", "The event's title, as its organizer wrote it"),
+            "kind" => (
+                "string",
+                "training, webinar, clinic, edit_a_thon, course, community_of_practice or other",
+            ),
+            "capacities" => ("string", "Capacity ids it is about, separated by spaces"),
+            "languages" => (
+                "string",
+                "Language codes it is held in, separated by spaces",
+            ),
+            "online" => ("boolean", "Whether it is held online"),
+            "city" => ("string", "Where it is held, when not only online"),
+            "start_utc" | "end_utc" => (
+                "datetime",
+                "When the first occurrence starts, and the last ends (UTC, RFC 3339)",
+            ),
+            "timezone" => ("string", "The IANA time zone its local times are in"),
+            "repeat" => ("string", "weekly or monthly when it repeats"),
+            "occurrences" => ("integer", "How many times it takes place, when it repeats"),
+            "status" => ("string", "scheduled or cancelled"),
+            "organization" => ("string", "Key of the organization that runs it, if any"),
+            "url" => ("string", "Where to join or read more"),
             _ => (
                 "boolean",
                 "Whether a count was suppressed because fewer people than the threshold are in it",
@@ -231,11 +320,11 @@ pub(super) async fn datapackage(State(state): State<AppState>) -> Json<serde_jso
     };
     Json(serde_json::json!({
         "name": "cxc-capacity-aggregates",
-        "title": "Capacity Exchange: capacities offered and needed, by country and region",
+        "title": "Capacity Exchange: capacities offered and needed, by country and region, and learning events",
         "description": format!("Counts of public profiles only; cells with fewer than {} people are left empty; protected countries and territories are left out.", state.config.min_cell),
         "licenses": [{"name": "CC0-1.0", "path": "https://creativecommons.org/publicdomain/zero/1.0/", "title": "CC0 1.0 Universal"}],
         "created": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "resources": [resource("capacities-by-country", COUNTRY_HEADER), resource("capacities-by-region", REGION_HEADER)],
+        "resources": [resource("capacities-by-country", COUNTRY_HEADER), resource("capacities-by-region", REGION_HEADER), resource("events", EVENTS_HEADER)],
     }))
 }
 
