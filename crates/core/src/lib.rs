@@ -10,6 +10,7 @@ pub mod assignment;
 pub mod board;
 pub mod capacity;
 pub mod catalog;
+pub mod cohort;
 pub mod connection;
 pub mod event;
 pub mod mail;
