@@ -154,6 +154,7 @@ pub async fn request(
             connection_id: Some(id),
             post_id: draft.post,
             event_id: None,
+            cohort_id: None,
         },
         now,
     )
@@ -209,6 +210,7 @@ async fn make_move(
             connection_id: Some(id),
             post_id: c.post_id,
             event_id: None,
+            cohort_id: None,
         };
         notifications::notify(&mut tx, to, kind, about, now).await?;
     }
@@ -316,6 +318,7 @@ pub async fn post_message(
             connection_id: Some(id),
             post_id: current.post_id,
             event_id: None,
+            cohort_id: None,
         };
         notifications::notify(&mut tx, to, Kind::Message, about, now).await?;
     }
@@ -353,6 +356,7 @@ pub async fn thank(
         connection_id: Some(id),
         post_id: c.post_id,
         event_id: None,
+        cohort_id: None,
     };
     notifications::notify(&mut tx, to, Kind::Thanks, about, now).await?;
     tx.commit().await?;
@@ -410,6 +414,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, AppError> {
             connection_id: Some(c.id),
             post_id: c.post_id,
             event_id: None,
+            cohort_id: None,
         };
         if c.waiting_since < now - limits::EXPIRE_AFTER_DAYS * DAY {
             let next = c.state.after(None, Move::Expire).map_err(refused)?;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod cohorts;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod cohorts;
 pub mod connections;
 pub mod events;
 pub mod mail;

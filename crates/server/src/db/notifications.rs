@@ -30,10 +30,12 @@ pub enum Kind {
     /// mentee.
     MentorAssigned,
     MenteeAssigned,
+    /// Someone (the actor) invited the person to a cohort.
+    CohortInvited,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Requested,
         Kind::InfoRequested,
         Kind::InfoGiven,
@@ -52,6 +54,7 @@ impl Kind {
         Kind::SeatGiven,
         Kind::MentorAssigned,
         Kind::MenteeAssigned,
+        Kind::CohortInvited,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +77,7 @@ impl Kind {
             Kind::SeatGiven => "seat_given",
             Kind::MentorAssigned => "mentor_assigned",
             Kind::MenteeAssigned => "mentee_assigned",
+            Kind::CohortInvited => "cohort_invited",
         }
     }
 
@@ -89,6 +93,7 @@ pub struct About {
     pub connection_id: Option<i64>,
     pub post_id: Option<i64>,
     pub event_id: Option<i64>,
+    pub cohort_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +106,7 @@ pub struct StoredNotification {
     pub connection_id: Option<i64>,
     pub post_id: Option<i64>,
     pub event_id: Option<i64>,
+    pub cohort_id: Option<i64>,
     pub created_at: i64,
     pub read_at: Option<i64>,
 }
@@ -114,7 +120,7 @@ pub async fn notify(
 ) -> Result<(), AppError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO notifications (account_id, kind, actor_id, connection_id, post_id, event_id, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         cohort_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(account_id)
     .bind(kind.as_str())
@@ -122,6 +128,7 @@ pub async fn notify(
     .bind(about.connection_id)
     .bind(about.post_id)
     .bind(about.event_id)
+    .bind(about.cohort_id)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
@@ -136,7 +143,7 @@ pub async fn of_account(
     limit: i64,
 ) -> Result<Vec<StoredNotification>, AppError> {
     let rows = sqlx::query(&format!(
-        "SELECT n.id, n.kind, n.actor_id, a.username, n.connection_id, n.post_id, n.event_id, n.created_at, n.read_at \
+        "SELECT n.id, n.kind, n.actor_id, a.username, n.connection_id, n.post_id, n.event_id, n.cohort_id, n.created_at, n.read_at \
          FROM notifications n LEFT JOIN accounts a ON a.id = n.actor_id \
          WHERE n.account_id = $1 {} ORDER BY n.id DESC LIMIT $2",
         if unread_only {
@@ -164,6 +171,7 @@ pub async fn of_account(
             connection_id: r.try_get("connection_id")?,
             post_id: r.try_get("post_id")?,
             event_id: r.try_get("event_id")?,
+            cohort_id: r.try_get("cohort_id")?,
             created_at: r.try_get("created_at")?,
             read_at: r.try_get("read_at")?,
         });

@@ -66,6 +66,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = super::email::api(router);
     let router = super::events::api(router);
     let router = super::programmes::api(router);
+    let router = super::cohorts::api(router);
     let (router, mut openapi) = super::organizations::api(router).split_for_parts();
     super::api_schema::add_common_responses(&mut openapi);
     (router, openapi)

@@ -233,6 +233,8 @@ const MULTI_LINE_FIELDS: &[&str] = &[
     "mentee_questions",
     "pinned",
     "forbidden",
+    "members",
+    "facilitators",
 ];
 
 /// Whether text holds a control character, beyond the tabs and line breaks of multi-line text.

@@ -262,6 +262,7 @@ async fn save(
     let about = About {
         actor_id: Some(account.id),
         event_id: Some(id),
+        cohort_id: None,
         ..About::default()
     };
     for person in told {
@@ -314,6 +315,7 @@ async fn leave(state: &AppState, account: &Account, id: i64) -> Result<(), AppEr
     if let Some(next) = events::leave(&mut tx, id, account.id).await? {
         let about = About {
             event_id: Some(id),
+            cohort_id: None,
             ..About::default()
         };
         notifications::notify(&mut tx, next, Kind::SeatGiven, about, now).await?;

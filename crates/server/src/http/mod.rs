@@ -9,6 +9,7 @@ pub mod assets;
 pub mod capacities;
 pub mod capacity_picker;
 pub mod choices;
+pub mod cohorts;
 pub mod connections;
 pub mod context;
 pub mod email;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(email::router())
         .merge(events::router())
         .merge(programmes::router())
+        .merge(cohorts::router())
         .merge(admin::router())
         .merge(search::router())
         .merge(matches::router())

@@ -42,7 +42,7 @@ pub struct NotificationDoc {
     /// `connection_declined`, `connection_withdrawn`, `message`, `reminder`,
     /// `connection_expired`, `completion_asked`, `connection_completed`, `thanks`,
     /// `suggestion_accepted`, `suggestion_declined`, `event_suggested`, `seat_given`,
-    /// `mentor_assigned` or `mentee_assigned`.
+    /// `mentor_assigned`, `mentee_assigned` or `cohort_invited`.
     kind: &'static str,
     #[schema(format = DateTime)]
     created: String,
@@ -73,11 +73,12 @@ pub fn describe(state: &AppState, n: &StoredNotification, lang: &str) -> (String
         _ => state.i18n.text(lang, "cxc-connection-deleted-person", &[]),
     };
     let key = format!("cxc-notification-{}", n.kind.as_str().replace('_', "-"));
-    let link = match (n.kind, n.connection_id, n.post_id, n.event_id) {
+    let link = match (n.kind, n.connection_id, n.post_id, n.event_id, n.cohort_id) {
         (Kind::SuggestionAccepted | Kind::SuggestionDeclined, ..) => "/capacities".to_owned(),
-        (_, Some(c), _, _) => format!("/connections/{c}"),
-        (_, None, Some(p), _) => format!("/posts/{p}"),
-        (_, None, None, Some(e)) => format!("/events/{e}"),
+        (_, Some(c), ..) => format!("/connections/{c}"),
+        (_, None, Some(p), ..) => format!("/posts/{p}"),
+        (_, None, None, Some(e), _) => format!("/events/{e}"),
+        (_, None, None, None, Some(c)) => format!("/cohorts/{c}"),
         _ => "/notifications".to_owned(),
     };
     (state.i18n.text(lang, &key, &[&actor]), link)

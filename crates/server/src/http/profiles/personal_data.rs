@@ -57,6 +57,11 @@ pub struct PersonalData {
     /// Your applications to mentorship programmes, with your answers.
     #[schema(value_type = Vec<Object>)]
     programme_applications: Vec<serde_json::Value>,
+    /// The learning groups you formed or were invited to, and what you wrote in them.
+    #[schema(value_type = Vec<Object>)]
+    cohorts: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    cohort_messages: Vec<serde_json::Value>,
 }
 
 pub(super) async fn personal_data(
@@ -89,6 +94,19 @@ pub(super) async fn personal_data(
             .map(|p| p.programme.name);
         programme_applications.push(serde_json::json!({"programme": programme, "name": name, "role": a.application.role.as_str(), "answers": a.application.answers, "capacities": a.application.capacities, "slots": a.application.slots, "applied": crate::http::posts::timestamp(a.created_at), "updated": crate::http::posts::timestamp(a.updated_at)}));
     }
+    let mut cohorts = Vec::new();
+    for c in crate::db::cohorts::of_account(state.db.pool(), account.id, true).await? {
+        let mine = crate::db::cohorts::members(state.db.pool(), c.id)
+            .await?
+            .into_iter()
+            .find(|m| m.account_id == account.id);
+        cohorts.push(serde_json::json!({"cohort": c.id, "name": c.cohort.name, "organiser": c.organizer_id == Some(account.id), "role": mine.as_ref().map(|m| m.role.as_str()), "answer": mine.as_ref().map(|m| m.answer.as_str()), "invited": mine.map(|m| crate::http::posts::timestamp(m.invited_at))}));
+    }
+    let cohort_messages = crate::db::cohorts::messages_by(state.db.pool(), account.id)
+        .await?
+        .into_iter()
+        .map(|(cohort, m)| serde_json::json!({"cohort": cohort, "body": m.body, "created": crate::http::posts::timestamp(m.created_at)}))
+        .collect();
     Ok(PersonalData {
         username: account.username.clone(),
         roles: account.roles().iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
@@ -136,6 +154,8 @@ pub(super) async fn personal_data(
             .map(|r| serde_json::json!({"target": r.target.as_str(), "id": r.target_id, "reason": r.reason.as_str(), "details": r.details, "status": r.status.as_str(), "created": crate::http::posts::timestamp(r.created_at)}))
             .collect(),
         programme_applications,
+        cohorts,
+        cohort_messages,
     })
 }
 

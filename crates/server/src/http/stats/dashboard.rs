@@ -34,7 +34,9 @@ pub struct MonthView {
 
 pub struct Cohort {
     pub text: String,
+    /// The people it counts, and the learning groups proposed for its capacity.
     pub href: String,
+    pub proposals: String,
 }
 
 #[derive(Template)]
@@ -264,6 +266,7 @@ pub(super) async fn dashboard_page(
                 href: format!(
                     "/people?wants={key}&language={lang_code}&min_level=3&region={region}"
                 ),
+                proposals: format!("/cohorts/proposals?capacity={key}"),
             })
         })
         .collect();
