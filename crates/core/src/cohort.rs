@@ -23,6 +23,8 @@ pub mod limits {
     /// People without a region are grouped when all are within this many hours of UTC of
     /// each other.
     pub const NEARBY_HOURS: f32 = 3.0;
+    /// The most groups one capacity is given at once: an organiser forms a few at a time.
+    pub const PROPOSALS: usize = 30;
     /// The most people one invitation adds.
     pub const INVITATIONS: usize = 50;
 }
@@ -77,16 +79,19 @@ struct Candidate {
     people: RoaringBitmap,
 }
 
-/// Groups of people wanting `capacity` (or one under it) among `candidates`, largest first.
+/// Groups of people wanting `capacity` (or one under it) among `candidates`, largest first
+/// (at most [`limits::PROPOSALS`]).
 /// Each person is proposed once, in the largest group they fit; people who opted out of
 /// recommendations are never proposed, as members or as facilitators.
 pub fn propose(model: &Model, capacity: u32, candidates: &RoaringBitmap) -> Vec<Proposal> {
-    let willing: RoaringBitmap = candidates
-        .iter()
-        .filter(|s| model.person(*s).is_some_and(|p| p.recommendable))
-        .collect();
-    let learners = model.posting(Dimension::Wants, capacity, 0) & &willing;
-    let teachers = model.posting(Dimension::Offers, capacity, 0) & &willing;
+    let willing = |people: RoaringBitmap| -> RoaringBitmap {
+        people
+            .iter()
+            .filter(|s| model.person(*s).is_some_and(|p| p.recommendable))
+            .collect()
+    };
+    let learners = willing(model.posting(Dimension::Wants, capacity, 0) & candidates);
+    let teachers = willing(model.posting(Dimension::Offers, capacity, 0) & candidates);
     if learners.len() < limits::MIN_MEMBERS as u64 {
         return Vec::new();
     }
@@ -111,13 +116,12 @@ pub fn propose(model: &Model, capacity: u32, candidates: &RoaringBitmap) -> Vec<
     }
     let mut proposals = Vec::new();
     let mut taken = RoaringBitmap::new();
-    loop {
+    while proposals.len() < limits::PROPOSALS {
+        for g in &mut groups {
+            g.people -= &taken;
+        }
         let best = groups
-            .iter_mut()
-            .map(|g| {
-                g.people -= &taken;
-                g
-            })
+            .iter()
             .max_by_key(|g| (g.people.len(), std::cmp::Reverse(g.language)));
         let Some(best) = best.filter(|g| g.people.len() >= limits::MIN_MEMBERS as u64) else {
             break;

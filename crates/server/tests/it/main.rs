@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod changes;
 mod cli;
+mod cohorts;
 mod common;
 mod connections;
 mod events;
