@@ -12,6 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use cxc_core::Region;
 use cxc_core::event::{EventDraft, EventKind, EventStatus, Frequency, Place, format_local};
 use cxc_core::model::Dimension;
 use serde::{Deserialize, Serialize};
@@ -337,7 +338,7 @@ pub struct EventList {
 }
 
 /// Upcoming events, soonest first: filters `capacity` (and those under it), `kind`,
-/// `language`, `online`.
+/// `language`, `online`, `country` and `region` (where an event in a place is held).
 #[utoipa::path(
     get,
     path = "/api/v1/events",
@@ -347,6 +348,8 @@ pub struct EventList {
         ("kind" = Option<String>, Query, description = "An event kind"),
         ("language" = Option<String>, Query, description = "A language code"),
         ("online" = Option<bool>, Query, description = "Only online events"),
+        ("country" = Option<String>, Query, description = "An ISO 3166-1 alpha-2 code: events held there"),
+        ("region" = Option<String>, Query, description = "A Wikimedia region code: events held in one of its countries"),
     ),
     responses(
         (status = 200, description = "Upcoming events", body = EventList),
@@ -395,6 +398,23 @@ async fn upcoming(state: &AppState, params: &Params) -> Result<Vec<StoredEvent>,
         Some("true" | "1" | "on") => true,
         Some(_) => return Err(AppError::invalid("online", "cxc-error-invalid-available")),
     };
+    let country = match params.one("country") {
+        None => None,
+        Some(raw) => {
+            let code = raw.to_ascii_uppercase();
+            if state.reference.country(&code).is_none() {
+                return Err(AppError::invalid("country", "cxc-error-unknown-country"));
+            }
+            Some(code)
+        }
+    };
+    let region = match params.one("region") {
+        None => None,
+        Some(raw) => Some(
+            Region::parse(&raw.to_ascii_uppercase())
+                .ok_or_else(|| AppError::invalid("region", "cxc-error-unknown-region"))?,
+        ),
+    };
     Ok(events::upcoming(state.db.pool(), state.clock.unix())
         .await?
         .into_iter()
@@ -405,6 +425,16 @@ async fn upcoming(state: &AppState, params: &Params) -> Result<Vec<StoredEvent>,
                 && kind.is_none_or(|k| e.event.kind == k)
                 && language.is_none_or(|l| e.event.languages.iter().any(|x| x == l))
                 && (!online || e.event.online)
+                && country
+                    .as_deref()
+                    .is_none_or(|c| e.event.country.as_deref() == Some(c))
+                && region.is_none_or(|r| {
+                    e.event
+                        .country
+                        .as_deref()
+                        .and_then(|c| state.reference.region_of(c))
+                        == Some(r)
+                })
         })
         .collect())
 }
@@ -775,7 +805,10 @@ struct ListTemplate {
     page: Page,
     events: Vec<EventView>,
     kinds: &'static [EventKind],
-    kind: String,
+    choices: crate::http::choices::Choices,
+    regions: Vec<&'static str>,
+    /// The filters as the page was asked, to show them chosen.
+    params: Params,
 }
 
 async fn list_page(
@@ -786,10 +819,13 @@ async fn list_page(
     let params = Params::parse(raw.as_deref())?;
     let found = upcoming(&state, &params).await?;
     let zone = viewer_zone(&state, ctx.account.as_ref()).await?;
+    let directory = state.directory();
     Ok(render(&ListTemplate {
         events: found.iter().map(|e| view(e, zone.as_deref())).collect(),
         kinds: EventKind::ALL,
-        kind: params.one("kind").unwrap_or_default().to_owned(),
+        choices: crate::http::choices::choices(&state, &directory, ctx.lang),
+        regions: Region::ALL.iter().map(|r| r.code()).collect(),
+        params,
         page: Page::new(&state, &ctx, "cxc-events-title"),
     })?
     .into_response())

@@ -560,4 +560,59 @@ async fn events_are_open_data_and_their_texts_run_nothing_in_a_spreadsheet() {
     assert!(text.contains(",KE,\"Nairobi, Kilimani\","), "{text}");
     let page = app.get("/opendata").await.text().await.unwrap();
     assert!(page.contains("/opendata/events.csv"));
+
+    let anonymous = reqwest::Client::new();
+    for query in ["region=SSA", "country=ke", "region=ssa&capacity=wikidata"] {
+        let (status, found) = call(
+            &anonymous,
+            reqwest::Method::GET,
+            app.url(&format!("/api/v1/events?{query}")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{query}: {found}");
+        let cities: Vec<&Value> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["city"])
+            .collect();
+        assert_eq!(cities, [&json!("Nairobi, Kilimani")], "{query}");
+    }
+    let (_, found) = call(
+        &anonymous,
+        reqwest::Method::GET,
+        app.url("/api/v1/events?region=NA"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        found["items"],
+        json!([]),
+        "online events are held in no region"
+    );
+    for (query, field) in [("country=ZZ", "country"), ("region=Atlantis", "region")] {
+        let (status, problem) = call(
+            &anonymous,
+            reqwest::Method::GET,
+            app.url(&format!("/api/v1/events?{query}")),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &problem["errors"][0]["field"]),
+            (422, &json!(field))
+        );
+    }
+    let filtered = app
+        .get("/events?region=SSA&online=")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        filtered.contains("<option value=\"SSA\" selected>"),
+        "the filter stays chosen"
+    );
+    assert!(filtered.contains("HYPERLINK") && !filtered.contains("SPARQL clinic<"));
 }
