@@ -1,13 +1,17 @@
 //! `--demo`: a realistic community so that a newcomer sees a living site — the hand-written
 //! people and groups of `demo/community.jsonl` with their asks and offers (`demo/posts.jsonl`),
-//! and a generated crowd around them that gives the map, the dashboard and suggestions
-//! substance.
+//! the events they run and a mentorship programme open for registration
+//! (`demo/learning.json`), and a generated crowd around them that gives the map, the
+//! dashboard, suggestions and proposed learning groups substance.
 
 use std::io::Cursor;
 
+use crate::AppState;
 use crate::directory::Directory;
 use crate::interchange::{self, Source};
 use crate::state::ReadSide;
+
+mod learning;
 
 pub mod synthetic;
 
@@ -20,7 +24,7 @@ const GENERATED_PEOPLE: usize = 3000;
 const GENERATED_SEED: u64 = 2026;
 
 /// Fills a database that has no profiles yet; one that has them is left as it is.
-pub async fn fill_if_empty(state: &ReadSide) -> anyhow::Result<()> {
+pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
     let profiles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles")
         .fetch_one(state.db.pool())
         .await?;
@@ -44,6 +48,7 @@ pub async fn fill_if_empty(state: &ReadSide) -> anyhow::Result<()> {
         interchange::import(&state.db, &state.reference, &state.i18n, sources, &|_| {}).await?;
     add_posts(state).await?;
     crate::read_model::sync(state).await?;
+    learning::add(state).await?;
     tracing::info!(
         people = report.profiles,
         organizations = report.organizations,

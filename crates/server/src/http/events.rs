@@ -204,7 +204,7 @@ async fn may_edit(state: &AppState, account: &Account, e: &StoredEvent) -> Resul
 
 /// The one save path of events: validate, check who may speak for the organization, place
 /// the times on the world's clock, write in one transaction.
-async fn save(
+pub(crate) async fn save(
     state: &AppState,
     account: &Account,
     existing: Option<&StoredEvent>,
@@ -263,7 +263,6 @@ async fn save(
     let about = About {
         actor_id: Some(account.id),
         event_id: Some(id),
-        cohort_id: None,
         ..About::default()
     };
     for person in told {
@@ -316,7 +315,6 @@ async fn leave(state: &AppState, account: &Account, id: i64) -> Result<(), AppEr
     if let Some(next) = events::leave(&mut tx, id, account.id).await? {
         let about = About {
             event_id: Some(id),
-            cohort_id: None,
             ..About::default()
         };
         notifications::notify(&mut tx, next, Kind::SeatGiven, about, now).await?;

@@ -243,6 +243,40 @@ async fn serve_prints_the_url_and_stops_cleanly_on_sigterm() {
         Some(include_str!("../../../../demo/posts.jsonl").lines().count() as u64),
         "every demo post is on the board"
     );
+    let learning: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../demo/learning.json")).unwrap();
+    let events: serde_json::Value = reqwest::get(format!("http://{listen}/api/v1/events"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        events["items"].as_array().unwrap().len(),
+        learning["events"].as_array().unwrap().len(),
+        "every demo event is coming up: {events}"
+    );
+    let programmes: serde_json::Value = reqwest::get(format!("http://{listen}/api/v1/programmes"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = &programmes["items"][0]["id"];
+    assert_eq!(programmes["items"][0]["phase"], "open", "{programmes}");
+    let programme: serde_json::Value =
+        reqwest::get(format!("http://{listen}/api/v1/programmes/{id}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        (programme["mentors"].as_u64(), programme["mentees"].as_u64()),
+        (Some(3), Some(7)),
+        "{programme}"
+    );
+    assert_eq!(programme["organization"], "demo-rhine-meuse");
     let pid = child.id().unwrap().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
