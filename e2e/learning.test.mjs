@@ -1,0 +1,135 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import net from "node:net";
+import { chromium } from "playwright-core";
+
+const bin = process.env.CXC_BIN;
+assert.ok(bin, "CXC_BIN names the cxc binary to test");
+let server, browser, base, dir;
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "cxc-e2e-learning-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ["serve", "--database", join(dir, "e2e.sqlite3"), "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CXC_LOG: "warn" },
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/// A new person: signs up through the form, then fills a profile (through the API from the
+/// signed-in page, as the profile form has its own browser tests).
+async function newcomer(options, username, profile) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto(`${base}/signup`);
+  await page.fill("#username", username);
+  await page.fill("#password", "a long enough password");
+  await page.fill("#password_confirm", "a long enough password");
+  await page.locator("form[action='/signup'] button[type=submit]").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
+  const status = await page.request
+    .put(`${base}/api/v1/me/profile`, { data: profile, headers: { "content-type": "application/json" } })
+    .then((r) => r.status());
+  assert.equal(status, 200, `${username}'s profile is saved`);
+  return page;
+}
+
+const profile = (name, offered, wanted) => ({
+  display_name: name,
+  languages: [{ code: "sw", level: 4 }, { code: "en", level: 3 }],
+  known: offered,
+  offered,
+  wanted,
+  country: "KE",
+  timezone: "Africa/Nairobi",
+});
+
+test("a proposed learning group is formed, joined and talked in, a learner without JavaScript", async () => {
+  const organiser = await newcomer({}, "Orga", profile("Orga Njeri", [], []));
+  const learners = [];
+  for (const [name, js] of [["Asha", false], ["Bahati", true], ["Chiku", true]]) {
+    learners.push(await newcomer({ javaScriptEnabled: js }, name, profile(`${name} K.`, [], ["wikidata-sparql"])));
+  }
+  await newcomer({}, "Teacher", profile("Teacher M.", ["wikidata-sparql"], []));
+
+  // The organiser finds the group cxc proposes for SPARQL and forms it with one button.
+  await organiser.goto(`${base}/cohorts`);
+  await organiser.selectOption("#capacity", "wikidata-sparql");
+  await organiser.locator("form[action='/cohorts/proposals'] button").click();
+  await organiser.waitForURL(/\/cohorts\/proposals\?capacity=wikidata-sparql/);
+  const proposal = organiser.locator("ul.result-list li.card").first();
+  const text = await proposal.textContent();
+  for (const name of ["Asha K.", "Bahati K.", "Chiku K."]) assert.match(text, new RegExp(name), `${name} is proposed`);
+  assert.match(text, /Teacher M\./, "who offers SPARQL in Swahili could facilitate");
+  await proposal.locator("form[action='/cohorts/new'] button").click();
+  await organiser.waitForURL(/\/cohorts\/\d+$/);
+  const cohort = new URL(organiser.url()).pathname;
+  assert.match(await organiser.locator("#members").textContent(), /Asha K\..*invited/s);
+
+  // Asha, without JavaScript, is told, joins and writes over two lines.
+  const asha = learners[0];
+  await asha.goto(`${base}/notifications`);
+  await asha.locator(`a[href='${cohort}']`).first().click();
+  await asha.waitForURL((url) => url.pathname === cohort);
+  await asha.locator("button[name=action][value=accept]").click();
+  await asha.fill("#body", "Habari!\nTukutane Jumatatu saa kumi na mbili?");
+  await asha.locator(`form[action='${cohort}/messages'] button`).click();
+  assert.match(await asha.locator("ol.thread").textContent(), /Tukutane Jumatatu/);
+
+  // Bahati declines; Chiku, not yet answered, reads nothing of the thread.
+  await learners[1].goto(`${base}${cohort}`);
+  await learners[1].locator("button[name=action][value=decline]").click();
+  await learners[2].goto(`${base}${cohort}`);
+  assert.equal(await learners[2].locator("ol.thread").count(), 0);
+
+  // The organiser sees the answers, starts the group and answers in its thread.
+  await organiser.goto(`${base}${cohort}`);
+  const members = await organiser.locator("#members").textContent();
+  assert.match(members, /Asha K\..*joined/s);
+  assert.match(members, /Bahati K\..*declined/s);
+  await organiser.selectOption("#status-choice", "active");
+  await organiser.locator(`form[action='${cohort}/status'] button`).click();
+  assert.match(await organiser.locator(".badge").first().textContent(), /Active/);
+  assert.match(await organiser.locator("ol.thread").textContent(), /Tukutane Jumatatu/);
+});
+
+test("a learning group's page reads right to left in Arabic and fits a small screen", async () => {
+  const page = await newcomer({ viewport: { width: 320, height: 640 } }, "Salma", profile("Salma", [], []));
+  await page.goto(`${base}/cohorts/proposals?capacity=wikidata-sparql&uselang=ar`);
+  assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
+  await page.goto(`${base}/cohorts/new?uselang=ar`);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(wide <= 0, `the form fits too (${wide} px)`);
+  await page.context().close();
+});
