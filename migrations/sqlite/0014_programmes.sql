@@ -16,6 +16,9 @@ CREATE TABLE programmes (
     mentee_questions TEXT NOT NULL DEFAULT '[]',
     mentor_limit BIGINT NOT NULL,
     published_at BIGINT,
+    -- Counts every application written or withdrawn, so that a round computed before one
+    -- is not published as if it had seen it.
+    applications_revision BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -57,8 +60,10 @@ CREATE TABLE programme_rounds (
     forbidden TEXT NOT NULL DEFAULT '[]',
     pairs TEXT NOT NULL DEFAULT '[]',
     unmatched TEXT NOT NULL DEFAULT '[]',
+    revision BIGINT NOT NULL,
     computed_at BIGINT NOT NULL
 );
 
 -- A connection a published round made carries its programme, for the programme's figures.
 ALTER TABLE connections ADD COLUMN programme_id BIGINT REFERENCES programmes (id) ON DELETE SET NULL;
+CREATE INDEX connections_programme ON connections (programme_id);

@@ -30,7 +30,8 @@ CREATE INDEX cohort_members_account ON cohort_members (account_id);
 CREATE TABLE cohort_messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     cohort_id BIGINT NOT NULL REFERENCES cohorts (id) ON DELETE CASCADE,
-    author_id BIGINT REFERENCES accounts (id) ON DELETE CASCADE,
+    -- What someone wrote goes with their account, as in connections' threads.
+    author_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     body TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
@@ -41,5 +42,6 @@ CREATE TABLE cohort_events (
     event_id BIGINT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     PRIMARY KEY (cohort_id, event_id)
 );
+CREATE INDEX cohort_events_event ON cohort_events (event_id);
 
 ALTER TABLE notifications ADD COLUMN cohort_id BIGINT REFERENCES cohorts (id) ON DELETE CASCADE;

@@ -27,6 +27,10 @@ pub mod limits {
     pub const PROPOSALS: usize = 30;
     /// The most people one invitation adds.
     pub const INVITATIONS: usize = 50;
+    /// The most people ever invited to one cohort.
+    pub const MEMBERS: usize = 100;
+    /// The most events one cohort links to.
+    pub const EVENTS: usize = 20;
 }
 
 code_enum! {
@@ -127,9 +131,14 @@ pub fn propose(model: &Model, capacity: u32, candidates: &RoaringBitmap) -> Vec<
             break;
         };
         let mut members: Vec<u32> = best.people.iter().collect();
-        // The most recently active first: they are likelier to answer.
-        members.sort_by_key(|s| (std::cmp::Reverse(model.updated_at(*s)), *s));
-        members.truncate(limits::MAX_MEMBERS);
+        // The most recently active first: they are likelier to answer. Only the first few of
+        // a large crowd are put in order.
+        let recent_first = |s: &u32| (std::cmp::Reverse(model.updated_at(*s)), *s);
+        if members.len() > limits::MAX_MEMBERS {
+            members.select_nth_unstable_by_key(limits::MAX_MEMBERS, recent_first);
+            members.truncate(limits::MAX_MEMBERS);
+        }
+        members.sort_by_key(recent_first);
         taken.extend(members.iter().copied());
         let (language, place) = (best.language, best.place);
         proposals.push(Proposal {

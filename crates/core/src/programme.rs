@@ -450,6 +450,8 @@ pub fn propose(
         forbidden: as_u32(forbidden),
     };
     let assigned = assignment::solve(&problem, mode)?;
+    let pinned: HashSet<(usize, usize)> = pinned.iter().copied().collect();
+    let forbidden: HashSet<(usize, usize)> = forbidden.iter().copied().collect();
     let mut pairs = Vec::with_capacity(assigned.pairs.len());
     let mut mentor_used = vec![false; mentors.len()];
     for &(r, e) in &assigned.pairs {

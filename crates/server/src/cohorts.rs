@@ -3,6 +3,7 @@
 //! its thread. The API and the forms come through here; each write is one transaction and
 //! those invited are told in it.
 
+use cxc_core::Visibility;
 use cxc_core::cohort::{Answer, CohortDraft, MemberRole, Status, limits};
 use cxc_core::connection::{clean_text, limits as text_limits};
 
@@ -27,19 +28,13 @@ pub async fn organises(
     account: &Account,
     c: &StoredCohort,
 ) -> Result<bool, AppError> {
-    if account.is_admin || c.organizer_id == Some(account.id) {
-        return Ok(true);
-    }
-    let directory = state.directory();
-    match c
-        .cohort
-        .organization
-        .as_deref()
-        .and_then(|o| directory.organization(o))
-    {
-        Some(o) => crate::http::posts::manages(state, account, o.id).await,
-        None => Ok(false),
-    }
+    crate::http::posts::runs(
+        state,
+        account,
+        c.organizer_id,
+        c.cohort.organization.as_deref(),
+    )
+    .await
 }
 
 /// Whether `account` is in the cohort: invited and accepted.
@@ -90,9 +85,16 @@ async fn resolve(
         (&invitations.members, MemberRole::Member, "members"),
     ] {
         for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            // Someone who hid their profile is as unknown here as anywhere else.
             let account = accounts::by_username(&state.db, name)
                 .await?
-                .filter(|a| state.read_model().model.slot_of(a.id).is_some())
+                .filter(|a| {
+                    let read = state.read_model();
+                    read.model
+                        .slot_of(a.id)
+                        .and_then(|s| read.model.person(s))
+                        .is_some_and(|p| p.visibility != Visibility::Hidden)
+                })
                 .ok_or_else(|| AppError::invalid(field, "cxc-error-unknown-person"))?;
             let blocked = {
                 let read = state.read_model();
@@ -159,16 +161,24 @@ pub async fn create(
         return Err(AppError::Conflict("cxc-error-profile-required"));
     }
     let people = resolve(state, account, invitations).await?;
-    for &event in event_ids {
+    let mut event_ids = event_ids.to_vec();
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    if event_ids.len() > limits::EVENTS {
+        return Err(AppError::invalid("events", "cxc-error-too-many"));
+    }
+    for &event in &event_ids {
         if events::load(state.db.pool(), event).await?.is_none() {
             return Err(AppError::invalid("events", "cxc-error-unknown-event"));
         }
     }
+    // Inviting tells people: it counts against the same hourly limit as asking someone.
+    state.limits.request(account.id)?;
     let now = state.clock.unix();
     let mut tx = state.db.begin_write().await?;
     let id = cohorts::create(&mut tx, account.id, &cohort, &*directory, now).await?;
     invite_all(&mut tx, id, account, &people, now).await?;
-    for &event in event_ids {
+    for &event in &event_ids {
         cohorts::link_event(&mut tx, id, event).await?;
     }
     tx.commit().await?;
@@ -188,6 +198,15 @@ pub async fn invite(
         return Err(AppError::Conflict("cxc-error-cohort-finished"));
     }
     let people = resolve(state, account, invitations).await?;
+    let already = cohorts::members(state.db.pool(), id).await?;
+    let new = people
+        .iter()
+        .filter(|(p, _)| !already.iter().any(|m| m.account_id == *p))
+        .count();
+    if already.len() + new > limits::MEMBERS {
+        return Err(AppError::invalid("members", "cxc-error-too-many"));
+    }
+    state.limits.request(account.id)?;
     let mut tx = state.db.begin_write().await?;
     let invited = invite_all(&mut tx, id, account, &people, state.clock.unix()).await?;
     tx.commit().await?;
@@ -259,6 +278,7 @@ pub async fn write(
     }
     let body =
         clean_text(body, text_limits::MESSAGE).map_err(|r| AppError::invalid("body", r.0))?;
+    state.limits.message(account.id)?;
     let mut tx = state.db.begin_write().await?;
     cohorts::add_message(&mut tx, id, account.id, &body, state.clock.unix()).await?;
     tx.commit().await?;

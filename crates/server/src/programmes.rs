@@ -37,19 +37,13 @@ pub async fn organises(
     account: &Account,
     p: &StoredProgramme,
 ) -> Result<bool, AppError> {
-    if account.is_admin || p.organizer_id == Some(account.id) {
-        return Ok(true);
-    }
-    let directory = state.directory();
-    match p
-        .programme
-        .organization
-        .as_deref()
-        .and_then(|o| directory.organization(o))
-    {
-        Some(o) => crate::http::posts::manages(state, account, o.id).await,
-        None => Ok(false),
-    }
+    crate::http::posts::runs(
+        state,
+        account,
+        p.organizer_id,
+        p.programme.organization.as_deref(),
+    )
+    .await
 }
 
 async fn organised(
@@ -178,18 +172,30 @@ fn by_role(
         .partition(|a| a.application.role == Role::Mentor)
 }
 
+/// The most pairs an organiser pins or rules out in one round.
+const MAX_CHOSEN_PAIRS: usize = 1000;
+
+/// Usernames (as typed, in any case) to their index in `list`.
+fn by_name(list: &[StoredApplication]) -> HashMap<String, usize> {
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| (a.username.to_lowercase(), i))
+        .collect()
+}
+
 /// Pairs by username as indexes into mentors and mentees; a name that did not apply for that
 /// side is the organiser's mistake, named in `field`.
 fn indexes(
     pairs: &[(String, String)],
-    mentors: &[StoredApplication],
-    mentees: &[StoredApplication],
+    mentors: &HashMap<String, usize>,
+    mentees: &HashMap<String, usize>,
     field: &str,
 ) -> Result<Vec<(usize, usize)>, AppError> {
-    let find = |list: &[StoredApplication], name: &str| {
-        list.iter()
-            .position(|a| a.username.eq_ignore_ascii_case(name.trim()))
-    };
+    if pairs.len() > MAX_CHOSEN_PAIRS {
+        return Err(AppError::invalid(field, "cxc-error-too-many"));
+    }
+    let find =
+        |list: &HashMap<String, usize>, name: &str| list.get(&name.trim().to_lowercase()).copied();
     pairs
         .iter()
         .map(
@@ -199,6 +205,12 @@ fn indexes(
             },
         )
         .collect()
+}
+
+/// Whether a block separates two accounts, either way.
+fn blocked(state: &AppState, a: i64, b: i64) -> bool {
+    let read = state.read_model();
+    read.blocks.contains(&(a, b)) || read.blocks.contains(&(b, a))
 }
 
 /// Computes the whole round and keeps it as the programme's proposal: a preview any time
@@ -215,11 +227,23 @@ pub async fn compute(
     }
     let mode = Mode::parse(draft.mode.trim())
         .ok_or_else(|| AppError::invalid("mode", "cxc-error-invalid-round-mode"))?;
+    // The revision first: an application written after it makes the round stale, never
+    // one that seems fresh.
+    let revision = programmes::revision(state.db.pool(), id).await?;
     let (mentors, mentees) = by_role(programmes::applications(state.db.pool(), id).await?);
-    let pinned = indexes(&draft.pinned, &mentors, &mentees, "pinned")?;
-    let forbidden = indexes(&draft.forbidden, &mentors, &mentees, "forbidden")?;
+    let (mentor_names, mentee_names) = (by_name(&mentors), by_name(&mentees));
+    let pinned = indexes(&draft.pinned, &mentor_names, &mentee_names, "pinned")?;
+    let forbidden = indexes(&draft.forbidden, &mentor_names, &mentee_names, "forbidden")?;
     let mentor_ids: Vec<i64> = mentors.iter().map(|a| a.account_id).collect();
     let mentee_ids: Vec<i64> = mentees.iter().map(|a| a.account_id).collect();
+    // A pair that a block separates is never made, pinned or not; the organiser is told the
+    // same as for a name that did not apply, so that the block stays private.
+    if pinned
+        .iter()
+        .any(|&(r, e)| blocked(state, mentor_ids[r], mentee_ids[e]))
+    {
+        return Err(AppError::invalid("pinned", "cxc-error-not-an-applicant"));
+    }
     let to_applicants = |list: &[StoredApplication]| -> Vec<(i64, Vec<String>, u32)> {
         list.iter()
             .map(|a| {
@@ -294,10 +318,13 @@ pub async fn compute(
                     .map(|&(e, why)| (mentee_ids[e], why.as_str().to_owned())),
             )
             .collect(),
+        revision,
         computed_at: state.clock.unix(),
     };
     let mut tx = state.db.begin_write().await?;
-    programmes::save_round(&mut tx, id, &round).await?;
+    if !programmes::save_round(&mut tx, id, &round).await? {
+        return Err(AppError::Conflict("cxc-error-programme-published"));
+    }
     tx.commit().await?;
     Ok(Computed {
         proposal,
@@ -318,21 +345,25 @@ pub async fn publish(state: &AppState, account: &Account, id: i64) -> Result<usi
         }
         Phase::Closed => {}
     }
-    let applications: HashMap<i64, StoredApplication> =
-        programmes::applications(state.db.pool(), id)
-            .await?
-            .into_iter()
-            .map(|a| (a.account_id, a))
-            .collect();
     let directory = state.directory();
     let now = state.clock.unix();
     let mut tx = state.db.begin_write().await?;
-    let round = programmes::round_in(&mut tx, id)
-        .await?
-        .ok_or(AppError::Conflict("cxc-error-no-round"))?;
+    // Marking it first takes the programme's row: a round being saved meanwhile waits, and
+    // what is read below is the last one saved.
     if !programmes::mark_published(&mut tx, id, now).await? {
         return Err(AppError::Conflict("cxc-error-programme-published"));
     }
+    let (round, revision) = programmes::round_in(&mut tx, id)
+        .await?
+        .ok_or(AppError::Conflict("cxc-error-no-round"))?;
+    if round.revision != revision {
+        return Err(AppError::Conflict("cxc-error-round-stale"));
+    }
+    let applications: HashMap<i64, StoredApplication> = programmes::applications_in(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.account_id, a))
+        .collect();
     let mut made = 0;
     for &(mentor, mentee, _) in &round.pairs {
         let (Some(mentor_app), Some(mentee_app)) =
@@ -340,6 +371,9 @@ pub async fn publish(state: &AppState, account: &Account, id: i64) -> Result<usi
         else {
             continue;
         };
+        if blocked(state, mentor, mentee) {
+            continue;
+        }
         if connections::open_between(&mut tx, mentor, mentee).await? {
             continue;
         }

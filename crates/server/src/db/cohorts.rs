@@ -30,10 +30,10 @@ pub struct Member {
     pub invited_at: i64,
 }
 
+/// A message in a cohort's thread; it goes with its author's account.
 #[derive(Debug, Clone)]
 pub struct CohortMessage {
-    pub author_id: Option<i64>,
-    pub author: Option<String>,
+    pub author: String,
     pub body: String,
     pub created_at: i64,
 }
@@ -113,34 +113,42 @@ pub async fn load(pool: &sqlx::AnyPool, id: i64) -> Result<Option<StoredCohort>,
     Ok(row.as_ref().map(cohort).transpose()?)
 }
 
-/// Cohorts someone organises or was invited to (those they declined too when
-/// `with_declined`), newest first.
+/// Cohorts someone organises or was invited to, newest first, with their answer: the latest
+/// 200 of those they did not decline for their list, or every one for their export.
 pub async fn of_account(
     pool: &sqlx::AnyPool,
     account_id: i64,
-    with_declined: bool,
-) -> Result<Vec<StoredCohort>, AppError> {
-    let declined = if with_declined {
-        ""
+    for_export: bool,
+) -> Result<Vec<(StoredCohort, Option<Answer>)>, AppError> {
+    let (declined, limit) = if for_export {
+        ("", "")
     } else {
-        "AND answer <> 'declined'"
+        ("AND answer <> 'declined'", "LIMIT 200")
     };
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE c.organizer_id = $1 OR c.id IN \
+        "SELECT {COLUMNS}, m.answer AS my_answer {FROM} \
+         LEFT JOIN cohort_members m ON m.cohort_id = c.id AND m.account_id = $1 \
+         WHERE c.organizer_id = $1 OR c.id IN \
          (SELECT cohort_id FROM cohort_members WHERE account_id = $1 {declined}) \
-         ORDER BY c.id DESC LIMIT 200"
+         ORDER BY c.id DESC {limit}"
     ))
     .bind(account_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.iter().map(cohort).collect::<Result<_, _>>()?)
+    rows.iter()
+        .map(|r| {
+            let answer: Option<String> = r.try_get("my_answer")?;
+            Ok((cohort(r)?, answer.as_deref().and_then(Answer::parse)))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
 }
 
 pub async fn members(pool: &sqlx::AnyPool, cohort_id: i64) -> Result<Vec<Member>, AppError> {
     let rows = sqlx::query(
         "SELECT m.account_id, a.username, m.role, m.answer, m.invited_at FROM cohort_members m \
          JOIN accounts a ON a.id = m.account_id WHERE m.cohort_id = $1 \
-         ORDER BY m.role DESC, m.invited_at, a.username",
+         ORDER BY CASE m.role WHEN 'facilitator' THEN 0 ELSE 1 END, m.invited_at, a.username",
     )
     .bind(cohort_id)
     .fetch_all(pool)
@@ -246,8 +254,8 @@ pub async fn messages(
     cohort_id: i64,
 ) -> Result<Vec<CohortMessage>, AppError> {
     let rows = sqlx::query(
-        "SELECT * FROM (SELECT m.id, m.author_id, a.username, m.body, m.created_at \
-         FROM cohort_messages m LEFT JOIN accounts a ON a.id = m.author_id \
+        "SELECT * FROM (SELECT m.id, a.username, m.body, m.created_at \
+         FROM cohort_messages m JOIN accounts a ON a.id = m.author_id \
          WHERE m.cohort_id = $1 ORDER BY m.id DESC LIMIT 500) t ORDER BY id",
     )
     .bind(cohort_id)
@@ -256,7 +264,6 @@ pub async fn messages(
     rows.iter()
         .map(|r| {
             Ok(CohortMessage {
-                author_id: r.try_get("author_id")?,
                 author: r.try_get("username")?,
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
@@ -266,11 +273,11 @@ pub async fn messages(
         .map_err(AppError::from)
 }
 
-/// What someone wrote in cohorts' threads, for their export.
+/// What someone wrote in cohorts' threads, for their export: cohort, text and when.
 pub async fn messages_by(
     pool: &sqlx::AnyPool,
     account_id: i64,
-) -> Result<Vec<(i64, CohortMessage)>, AppError> {
+) -> Result<Vec<(i64, String, i64)>, AppError> {
     let rows = sqlx::query(
         "SELECT cohort_id, body, created_at FROM cohort_messages WHERE author_id = $1 ORDER BY id",
     )
@@ -281,12 +288,8 @@ pub async fn messages_by(
         .map(|r| {
             Ok((
                 r.try_get("cohort_id")?,
-                CohortMessage {
-                    author_id: Some(account_id),
-                    author: None,
-                    body: r.try_get("body")?,
-                    created_at: r.try_get("created_at")?,
-                },
+                r.try_get("body")?,
+                r.try_get("created_at")?,
             ))
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -44,6 +44,8 @@ pub struct StoredRound {
     pub pairs: Vec<(i64, i64, f32)>,
     /// Who has no partner, by account id, with why (a [`cxc_core::programme::Why`] code).
     pub unmatched: Vec<(i64, String)>,
+    /// The programme's applications revision it was computed from.
+    pub revision: i64,
     pub computed_at: i64,
 }
 
@@ -169,7 +171,8 @@ async fn select(
     let capacities = sqlx::query(&format!(
         "SELECT pc.programme_id, c.key FROM programme_capacities pc \
          JOIN capacities c ON c.id = pc.capacity_id WHERE pc.programme_id IN \
-         (SELECT p.id FROM programmes p WHERE {condition}) ORDER BY pc.programme_id, pc.position"
+         (SELECT p.id FROM programmes p WHERE {condition} ORDER BY p.id DESC LIMIT 500) \
+         ORDER BY pc.programme_id, pc.position"
     ))
     .bind(value)
     .fetch_all(pool)
@@ -225,7 +228,7 @@ impl Applications {
 
 /// The applications `which` names, oldest first, with their capacities.
 async fn select_applications(
-    pool: &sqlx::AnyPool,
+    conn: &mut sqlx::AnyConnection,
     which: Applications,
 ) -> Result<Vec<(i64, StoredApplication)>, AppError> {
     let condition = which.condition();
@@ -235,7 +238,7 @@ async fn select_applications(
          JOIN accounts a ON a.id = pa.account_id WHERE {condition} \
          ORDER BY pa.programme_id, pa.created_at, pa.account_id"
         )))
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     let mut list = Vec::with_capacity(rows.len());
     let mut index = HashMap::new();
@@ -267,7 +270,7 @@ async fn select_applications(
          AND pa.account_id = pac.account_id WHERE {condition} \
          ORDER BY pac.programme_id, pac.account_id, pac.position"
     )))
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for r in capacities {
         let key = (r.try_get("programme_id")?, r.try_get("account_id")?);
@@ -283,8 +286,24 @@ pub async fn applications(
     pool: &sqlx::AnyPool,
     programme_id: i64,
 ) -> Result<Vec<StoredApplication>, AppError> {
+    let mut conn = pool.acquire().await?;
+    applications_on(&mut conn, programme_id).await
+}
+
+/// The same inside a write transaction, so that what is published is what is there.
+pub async fn applications_in(
+    tx: &mut Tx,
+    programme_id: i64,
+) -> Result<Vec<StoredApplication>, AppError> {
+    applications_on(&mut **tx, programme_id).await
+}
+
+async fn applications_on(
+    conn: &mut sqlx::AnyConnection,
+    programme_id: i64,
+) -> Result<Vec<StoredApplication>, AppError> {
     Ok(
-        select_applications(pool, Applications::OfProgramme(programme_id))
+        select_applications(conn, Applications::OfProgramme(programme_id))
             .await?
             .into_iter()
             .map(|(_, a)| a)
@@ -292,13 +311,36 @@ pub async fn applications(
     )
 }
 
+/// How many applied as mentors and as mentees, without reading what they wrote.
+pub async fn counts(pool: &sqlx::AnyPool, programme_id: i64) -> Result<(usize, usize), AppError> {
+    let rows = sqlx::query(
+        "SELECT role, COUNT(*) AS n FROM programme_applications WHERE programme_id = $1 \
+         GROUP BY role",
+    )
+    .bind(programme_id)
+    .fetch_all(pool)
+    .await?;
+    let (mut mentors, mut mentees) = (0, 0);
+    for r in rows {
+        let role: String = r.try_get("role")?;
+        let n = usize::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+        match Role::parse(&role) {
+            Some(Role::Mentor) => mentors = n,
+            Some(Role::Mentee) => mentees = n,
+            None => {}
+        }
+    }
+    Ok((mentors, mentees))
+}
+
 pub async fn application_of(
     pool: &sqlx::AnyPool,
     programme_id: i64,
     account_id: i64,
 ) -> Result<Option<StoredApplication>, AppError> {
+    let mut conn = pool.acquire().await?;
     Ok(select_applications(
-        pool,
+        &mut conn,
         Applications::One {
             programme: programme_id,
             account: account_id,
@@ -314,7 +356,8 @@ pub async fn applications_of_account(
     pool: &sqlx::AnyPool,
     account_id: i64,
 ) -> Result<Vec<(i64, StoredApplication)>, AppError> {
-    select_applications(pool, Applications::OfAccount(account_id)).await
+    let mut conn = pool.acquire().await?;
+    select_applications(&mut conn, Applications::OfAccount(account_id)).await
 }
 
 /// Writes someone's application, replacing an earlier one; says whether it is new.
@@ -361,7 +404,28 @@ pub async fn apply(
             .await?;
         }
     }
+    bump_revision(tx, programme_id).await?;
     Ok(created.is_none())
+}
+
+async fn bump_revision(tx: &mut Tx, programme_id: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE programmes SET applications_revision = applications_revision + 1 WHERE id = $1",
+    )
+    .bind(programme_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The programme's applications revision: what a round is computed from.
+pub async fn revision(pool: &sqlx::AnyPool, programme_id: i64) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT applications_revision FROM programmes WHERE id = $1")
+            .bind(programme_id)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// Takes back someone's application; says whether there was one.
@@ -373,21 +437,37 @@ pub async fn withdraw(tx: &mut Tx, programme_id: i64, account_id: i64) -> Result
     .bind(account_id)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let withdrew = done.rows_affected() == 1;
+    if withdrew {
+        bump_revision(tx, programme_id).await?;
+    }
+    Ok(withdrew)
 }
 
+/// Keeps a computed round as the programme's proposal, unless the programme was published
+/// meanwhile (the update takes the programme's row, as publishing does, so the two never
+/// cross); says whether it did.
 pub async fn save_round(
     tx: &mut Tx,
     programme_id: i64,
     round: &StoredRound,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
+    let open =
+        sqlx::query("UPDATE programmes SET updated_at = $2 WHERE id = $1 AND published_at IS NULL")
+            .bind(programme_id)
+            .bind(round.computed_at)
+            .execute(&mut **tx)
+            .await?;
+    if open.rows_affected() == 0 {
+        return Ok(false);
+    }
     sqlx::query("DELETE FROM programme_rounds WHERE programme_id = $1")
         .bind(programme_id)
         .execute(&mut **tx)
         .await?;
     sqlx::query(
         "INSERT INTO programme_rounds (programme_id, mode, pinned, forbidden, pairs, unmatched, \
-         computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         revision, computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(programme_id)
     .bind(round.mode.as_str())
@@ -395,10 +475,11 @@ pub async fn save_round(
     .bind(json(&round.forbidden))
     .bind(json(&round.pairs))
     .bind(json(&round.unmatched))
+    .bind(round.revision)
     .bind(round.computed_at)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 fn stored_round(r: &AnyRow) -> Result<StoredRound, sqlx::Error> {
@@ -409,35 +490,44 @@ fn stored_round(r: &AnyRow) -> Result<StoredRound, sqlx::Error> {
         forbidden: json_list(r, "forbidden")?,
         pairs: json_list(r, "pairs")?,
         unmatched: json_list(r, "unmatched")?,
+        revision: r.try_get("revision")?,
         computed_at: r.try_get("computed_at")?,
     })
 }
+
+const ROUND: &str = "SELECT mode, pinned, forbidden, pairs, unmatched, revision, computed_at \
+    FROM programme_rounds WHERE programme_id = $1";
 
 pub async fn round(
     pool: &sqlx::AnyPool,
     programme_id: i64,
 ) -> Result<Option<StoredRound>, AppError> {
-    let row = sqlx::query(
-        "SELECT mode, pinned, forbidden, pairs, unmatched, computed_at FROM programme_rounds \
-         WHERE programme_id = $1",
-    )
-    .bind(programme_id)
-    .fetch_optional(pool)
-    .await?;
+    let row = sqlx::query(ROUND)
+        .bind(programme_id)
+        .fetch_optional(pool)
+        .await?;
     Ok(row.as_ref().map(stored_round).transpose()?)
 }
 
-/// The round as it is inside a write transaction, so that what is published is what was
-/// last computed.
-pub async fn round_in(tx: &mut Tx, programme_id: i64) -> Result<Option<StoredRound>, AppError> {
-    let row = sqlx::query(
-        "SELECT mode, pinned, forbidden, pairs, unmatched, computed_at FROM programme_rounds \
-         WHERE programme_id = $1",
-    )
-    .bind(programme_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.as_ref().map(stored_round).transpose()?)
+/// The round and the applications revision as they are inside a write transaction, so that
+/// what is published is what was last computed, from the applications there are.
+pub async fn round_in(
+    tx: &mut Tx,
+    programme_id: i64,
+) -> Result<Option<(StoredRound, i64)>, AppError> {
+    let row = sqlx::query(ROUND)
+        .bind(programme_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(round) = row.as_ref().map(stored_round).transpose()? else {
+        return Ok(None);
+    };
+    let revision: i64 =
+        sqlx::query_scalar("SELECT applications_revision FROM programmes WHERE id = $1")
+            .bind(programme_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(Some((round, revision)))
 }
 
 /// Marks a programme published, unless it already was; says whether it did.

@@ -132,6 +132,27 @@ async fn a_proposed_cohort_is_formed_joined_and_talked_in_by_its_people_only() {
     .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "members");
+    let hidden = app.signed_in("Hidden", false).await;
+    let (status, _) = call(
+        &hidden,
+        M::PUT,
+        app.url("/api/v1/me/profile"),
+        Some(json!({"display_name": "Hidden", "visibility": "hidden"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, problem) = call(
+        &organiser,
+        M::POST,
+        create.clone(),
+        Some(json!({"name": "x", "capacity": "wikidata-sparql", "members": ["Hidden"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("members")),
+        "who hid their profile is unknown here too"
+    );
     let (status, cohort) = call(&organiser, M::POST, create.clone(), Some(body)).await;
     assert_eq!(status, 201, "{cohort}");
     let id = cohort["id"].as_i64().unwrap();
@@ -354,7 +375,7 @@ async fn cohort_pages_form_join_and_write_without_javascript_and_refuse_stranger
                 ("region", "SSA"),
                 ("member", "Asha"),
                 ("member", "Bahati"),
-                ("members", "Chiku,\nStranger"),
+                ("members", "Chiku\n Stranger \n"),
             ],
         )
         .await;

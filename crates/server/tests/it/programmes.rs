@@ -388,7 +388,60 @@ async fn a_programme_round_is_computed_reviewed_and_published_as_connections() {
         said(&app, "cxc-error-programme-still-open")
     );
 
+    // Someone changes their application after the preview: that round is stale.
+    let (status, _) = call(
+        &clients["Dalila"],
+        M::POST,
+        applications.clone(),
+        Some(json!({"role": "mentee", "answers": ["Dalila builds a better query"]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A pinned pair that a block separates is refused like a name that did not apply.
+    let (status, _) = call(
+        &clients["Fumo"],
+        M::PUT,
+        app.url("/api/v1/me/blocks/Baraka"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, problem) = call(
+        &manager,
+        M::POST,
+        rounds.clone(),
+        Some(json!({"pinned": [["Baraka", "Fumo"]]})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem["errors"][0]["detail"],
+        said(&app, "cxc-error-not-an-applicant")
+    );
+
     app.state.clock.advance(days(10));
+    let (status, problem) = call(&manager, M::POST, publish.clone(), None).await;
+    assert_eq!(
+        (status, problem["detail"].as_str()),
+        (409, Some(said(&app, "cxc-error-round-stale").as_str())),
+        "applications changed since the round was computed"
+    );
+    let (status, proposal) = call(
+        &manager,
+        M::POST,
+        rounds.clone(),
+        Some(json!({
+            "mode": "best_total",
+            "pinned": [["Far", "Eshe"]],
+            "forbidden": [["Amina", "Chausiku"], ["Baraka", "Chausiku"]],
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{proposal}");
+    assert!(
+        !pairs(&proposal).contains(&pair("Baraka", "Fumo")),
+        "blocked apart"
+    );
     let (status, problem) = call(&clients["Chausiku"], M::DELETE, applications.clone(), None).await;
     assert_eq!(
         (status, problem["detail"].as_str()),
@@ -586,14 +639,14 @@ async fn programme_forms_open_apply_and_publish_without_javascript_and_refuse_st
         "the organiser reads the answers"
     );
     assert!(
-        review.contains("name=\"forbid\" value=\"Amina Chausiku\""),
+        review.contains("name=\"forbid\" value=\"Amina | Chausiku\""),
         "{review}"
     );
     let forbid = app
         .post_as(
             &manager,
             &format!("/programmes/{id}/round"),
-            &[("mode", "stable"), ("forbid", "Amina Chausiku")],
+            &[("mode", "stable"), ("forbid", "Amina | Chausiku")],
         )
         .await;
     assert_eq!(forbid.status(), 303);
@@ -620,6 +673,18 @@ async fn programme_forms_open_apply_and_publish_without_javascript_and_refuse_st
     assert_eq!(again.status(), 404, "nothing to withdraw");
 
     app.state.clock.advance(Duration::from_secs(6 * 86_400));
+    let stale = app
+        .post_as(&manager, &format!("/programmes/{id}/publish"), &[])
+        .await;
+    assert_eq!(stale.status(), 409, "Chausiku withdrew after the round");
+    let round = app
+        .post_as(
+            &manager,
+            &format!("/programmes/{id}/round"),
+            &[("mode", "stable"), ("pinned", ""), ("forbidden", "")],
+        )
+        .await;
+    assert_eq!(round.status(), 303);
     let published = app
         .post_as(&manager, &format!("/programmes/{id}/publish"), &[])
         .await;

@@ -9,10 +9,9 @@ use cxc_core::cohort::CohortDraft;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{CohortDoc, CohortMessageDoc, ProposalList, doc, thread};
+use super::{CohortDoc, CohortMessageDoc, CohortSummary, ProposalList, doc, thread};
 use crate::AppState;
 use crate::cohorts::{self, Invitations};
-use crate::db::cohorts as stored;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
 use crate::http::extract::{Path, Query, json_body};
@@ -80,7 +79,7 @@ pub struct CohortInput {
 
 #[derive(Serialize, ToSchema)]
 pub struct CohortList {
-    items: Vec<CohortDoc>,
+    items: Vec<CohortSummary>,
 }
 
 /// The cohorts you run or were invited to (and did not decline), newest first.
@@ -99,11 +98,9 @@ pub async fn my_cohorts(
     ctx: RequestContext,
 ) -> Result<Json<CohortList>, AppError> {
     let account = ctx.require_account()?;
-    let mut items = Vec::new();
-    for c in stored::of_account(state.db.pool(), account.id, false).await? {
-        items.push(doc(&state, &c, account).await?);
-    }
-    Ok(Json(CohortList { items }))
+    Ok(Json(CohortList {
+        items: super::mine(&state, account).await?,
+    }))
 }
 
 /// Form a cohort, from a proposal or by hand: those named are invited and told.

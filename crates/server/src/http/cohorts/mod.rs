@@ -136,11 +136,41 @@ pub struct LinkedEvent {
 /// A message in a cohort's thread.
 #[derive(Serialize, ToSchema, Clone)]
 pub struct CohortMessageDoc {
-    /// Null once the author's account is gone.
-    author: Option<String>,
+    /// The author's username.
+    author: String,
     body: String,
     #[schema(format = DateTime)]
     created: String,
+}
+
+/// A learning group in the caller's list.
+#[derive(Serialize, ToSchema)]
+pub struct CohortSummary {
+    pub id: i64,
+    pub name: String,
+    pub capacity: String,
+    /// `forming`, `active` or `finished`.
+    pub status: &'static str,
+    /// Whether you formed it.
+    pub organiser: bool,
+    /// Your invitation's answer, if you were invited.
+    pub my_answer: Option<&'static str>,
+}
+
+/// The cohorts `account` formed or was invited to (and did not decline), newest first.
+pub async fn mine(state: &AppState, account: &Account) -> Result<Vec<CohortSummary>, AppError> {
+    Ok(stored::of_account(state.db.pool(), account.id, false)
+        .await?
+        .into_iter()
+        .map(|(c, answer)| CohortSummary {
+            id: c.id,
+            organiser: c.organizer_id == Some(account.id),
+            name: c.cohort.name,
+            capacity: c.cohort.capacity,
+            status: c.status.as_str(),
+            my_answer: answer.map(|a| a.as_str()),
+        })
+        .collect())
 }
 
 /// A learning group.
@@ -183,9 +213,21 @@ pub async fn doc(
         .map(|m| m.answer.as_str());
     let shown = {
         let read = state.read_model();
+        // Others see who joined, except those who hid their profile; organisers see everyone
+        // invited, and each invited person their own invitation.
+        let listed = |m: &&stored::Member| {
+            organiser
+                || m.account_id == viewer.id
+                || (m.answer == Answer::Accepted
+                    && read
+                        .model
+                        .slot_of(m.account_id)
+                        .and_then(|s| read.model.person(s))
+                        .is_some_and(|p| p.visibility != cxc_core::Visibility::Hidden))
+        };
         members
             .iter()
-            .filter(|m| organiser || m.answer == Answer::Accepted || m.account_id == viewer.id)
+            .filter(listed)
             .map(|m| MemberDoc {
                 username: m.username.clone(),
                 display_name: read

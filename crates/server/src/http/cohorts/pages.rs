@@ -16,7 +16,6 @@ use super::{CohortDoc, CohortMessageDoc, CohortProposalDoc, doc, thread};
 use crate::AppState;
 use crate::cohorts::{self, Invitations};
 use crate::db::accounts::Account;
-use crate::db::cohorts as stored;
 use crate::error::AppError;
 use crate::http::choices::{Choices, choices};
 use crate::http::context::RequestContext;
@@ -68,17 +67,17 @@ pub async fn list_page(
     let Some(account) = &ctx.account else {
         return Ok(sign_in("/cohorts"));
     };
-    let mut cohorts = Vec::new();
-    for c in stored::of_account(state.db.pool(), account.id, false).await? {
-        let d = doc(&state, &c, account).await?;
-        cohorts.push(Listed {
-            id: d.id,
-            name: d.name,
-            capacity: label(&state, &d.capacity, ctx.lang),
-            status: d.status,
-            my_answer: d.my_answer,
-        });
-    }
+    let cohorts = super::mine(&state, account)
+        .await?
+        .into_iter()
+        .map(|c| Listed {
+            id: c.id,
+            capacity: label(&state, &c.capacity, ctx.lang),
+            name: c.name,
+            status: c.status,
+            my_answer: c.my_answer,
+        })
+        .collect();
     let directory = state.directory();
     Ok(render(&ListTemplate {
         page: Page::new(&state, &ctx, "cxc-cohorts-title"),
@@ -226,13 +225,14 @@ pub async fn new_page(
     Ok(axum::response::Html(new_form(&state, &ctx, account, f, &[]).await?).into_response())
 }
 
-/// Usernames from repeated fields (a proposal's buttons) and from a box of names separated
-/// by lines, commas or spaces (the form by hand).
+/// Usernames from repeated fields (a proposal's buttons) and from a box of names, one per
+/// line (the form by hand): usernames may hold spaces and commas.
 fn usernames(f: &FormFields, one: &str, box_name: &str) -> Vec<String> {
     let mut names = f.all(one);
     names.extend(
         f.one(box_name)
-            .split(|c: char| c == ',' || c.is_whitespace())
+            .lines()
+            .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_owned),
     );

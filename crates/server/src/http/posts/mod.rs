@@ -192,6 +192,24 @@ pub async fn may_edit(
     }
 }
 
+/// Whether `account` runs something that `organizer_id` made for `organization`: its maker,
+/// a manager of the organization, or an administrator (programmes and cohorts).
+pub async fn runs(
+    state: &AppState,
+    account: &Account,
+    organizer_id: Option<i64>,
+    organization: Option<&str>,
+) -> Result<bool, AppError> {
+    if account.is_admin || organizer_id == Some(account.id) {
+        return Ok(true);
+    }
+    let id = organization.and_then(|o| state.directory().organization(o).map(|o| o.id));
+    match id {
+        Some(id) => manages(state, account, id).await,
+        None => Ok(false),
+    }
+}
+
 /// Whether `account` manages the organization with database id `organization_id`.
 pub async fn manages(
     state: &AppState,

@@ -95,17 +95,13 @@ pub(super) async fn personal_data(
         programme_applications.push(serde_json::json!({"programme": programme, "name": name, "role": a.application.role.as_str(), "answers": a.application.answers, "capacities": a.application.capacities, "slots": a.application.slots, "applied": crate::http::posts::timestamp(a.created_at), "updated": crate::http::posts::timestamp(a.updated_at)}));
     }
     let mut cohorts = Vec::new();
-    for c in crate::db::cohorts::of_account(state.db.pool(), account.id, true).await? {
-        let mine = crate::db::cohorts::members(state.db.pool(), c.id)
-            .await?
-            .into_iter()
-            .find(|m| m.account_id == account.id);
-        cohorts.push(serde_json::json!({"cohort": c.id, "name": c.cohort.name, "organiser": c.organizer_id == Some(account.id), "role": mine.as_ref().map(|m| m.role.as_str()), "answer": mine.as_ref().map(|m| m.answer.as_str()), "invited": mine.map(|m| crate::http::posts::timestamp(m.invited_at))}));
+    for (c, answer) in crate::db::cohorts::of_account(state.db.pool(), account.id, true).await? {
+        cohorts.push(serde_json::json!({"cohort": c.id, "name": c.cohort.name, "organiser": c.organizer_id == Some(account.id), "answer": answer.map(|a| a.as_str())}));
     }
     let cohort_messages = crate::db::cohorts::messages_by(state.db.pool(), account.id)
         .await?
         .into_iter()
-        .map(|(cohort, m)| serde_json::json!({"cohort": cohort, "body": m.body, "created": crate::http::posts::timestamp(m.created_at)}))
+        .map(|(cohort, body, created)| serde_json::json!({"cohort": cohort, "body": body, "created": crate::http::posts::timestamp(created)}))
         .collect();
     Ok(PersonalData {
         username: account.username.clone(),

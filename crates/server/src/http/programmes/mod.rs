@@ -286,10 +286,33 @@ pub async fn doc(
     viewer: Option<&Account>,
     lang: &str,
 ) -> Result<ProgrammeDoc, AppError> {
-    let applications = stored::applications(state.db.pool(), p.id).await?;
     let organiser = match viewer {
         Some(a) => organises(state, a, p).await?,
         None => false,
+    };
+    // Everyone else sees how many applied and their own application only: what others wrote
+    // is never read for them.
+    let applications = if organiser {
+        stored::applications(state.db.pool(), p.id).await?
+    } else {
+        match viewer {
+            Some(v) => stored::application_of(state.db.pool(), p.id, v.id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    let (mentors, mentees) = if organiser {
+        let of = |role| {
+            applications
+                .iter()
+                .filter(|a| a.application.role == role)
+                .count()
+        };
+        (of(Role::Mentor), of(Role::Mentee))
+    } else {
+        stored::counts(state.db.pool(), p.id).await?
     };
     let round = if organiser {
         stored::round(state.db.pool(), p.id).await?
@@ -336,14 +359,8 @@ pub async fn doc(
         organization: pr.organization.clone(),
         organizer: p.organizer.clone(),
         phase: phase(state, p).as_str(),
-        mentors: applications
-            .iter()
-            .filter(|a| a.application.role == Role::Mentor)
-            .count(),
-        mentees: applications
-            .iter()
-            .filter(|a| a.application.role == Role::Mentee)
-            .count(),
+        mentors,
+        mentees,
         my_application,
         organiser,
         applications: listed,

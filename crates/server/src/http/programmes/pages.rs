@@ -244,6 +244,14 @@ impl ProgrammeTemplate {
         }
     }
 
+    /// A capacity's label, for one of the programme's capacities.
+    fn capacity_label<'a>(&'a self, key: &'a str) -> &'a str {
+        self.capacities
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(key, |(_, label)| label.as_str())
+    }
+
     fn mode_selected(&self, mode: &str) -> bool {
         match self.f.get("mode") {
             Some(sent) => sent == mode,
@@ -286,7 +294,7 @@ async fn page(
     }
     let text = |list: &[[String; 2]]| {
         list.iter()
-            .map(|[r, e]| format!("{r} {e}"))
+            .map(|[r, e]| format!("{r} | {e}"))
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -355,12 +363,18 @@ pub async fn withdraw_submit(
     Ok(Redirect::to(&format!("/programmes/{id}")).into_response())
 }
 
-/// Pairs written one per line as `mentor mentee`.
+/// Pairs written one per line as `mentor | mentee`: usernames may hold spaces but never a
+/// vertical bar. A line without one is read as two names without spaces.
 fn pairs(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            Some((words.next()?.to_owned(), words.next()?.to_owned()))
+            let (mentor, mentee) = match line.split_once('|') {
+                Some(both) => both,
+                None => line.trim().split_once(char::is_whitespace)?,
+            };
+            let (mentor, mentee) = (mentor.trim(), mentee.trim());
+            (!mentor.is_empty() && !mentee.is_empty())
+                .then(|| (mentor.to_owned(), mentee.to_owned()))
         })
         .collect()
 }
@@ -409,4 +423,21 @@ pub async fn publish_submit(
     let account = ctx.require_account()?;
     programmes::publish(&state, account, id).await?;
     Ok(Redirect::to(&format!("/programmes/{id}#proposal")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pairs;
+
+    #[test]
+    fn pairs_are_read_with_spaces_in_usernames() {
+        let pair = |r: &str, e: &str| (r.to_owned(), e.to_owned());
+        assert_eq!(
+            pairs("Joris van Dijk | Amara Okonkwo\n  Baraka Chiku \n\n | Nobody\nAlone"),
+            [
+                pair("Joris van Dijk", "Amara Okonkwo"),
+                pair("Baraka", "Chiku")
+            ]
+        );
+    }
 }
