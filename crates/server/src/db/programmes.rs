@@ -295,7 +295,7 @@ pub async fn applications_in(
     tx: &mut Tx,
     programme_id: i64,
 ) -> Result<Vec<StoredApplication>, AppError> {
-    applications_on(&mut **tx, programme_id).await
+    applications_on(tx, programme_id).await
 }
 
 async fn applications_on(

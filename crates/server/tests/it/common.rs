@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use cxc::db::Db;
 use cxc::{AppState, Config};
+use serde_json::Value;
 use sqlx::Connection;
 use tokio::sync::oneshot;
 
@@ -478,4 +479,24 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Sends JSON (or nothing) as `client` and reads the answer as JSON (null when it is not).
+pub async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = client
+        .request(method, url)
+        .header("content-type", "application/json");
+    let request = match body {
+        Some(b) => request.json(&b),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -3,26 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
-
-async fn call(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let request = client
-        .request(method, url)
-        .header("content-type", "application/json");
-    let request = match body {
-        Some(b) => request.json(&b),
-        None => request,
-    };
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use crate::common::{TestApp, call};
 
 async fn with_profile(app: &TestApp, name: &str, timezone: &str) -> reqwest::Client {
     let client = app.signed_in(name, false).await;
