@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,12 @@ const freePort = () =>
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "cxc-e2e-learning-"));
+  // An administrator, made as an operator would before starting the site.
+  const made = spawnSync(bin, ["user", "add", "Admin", "--admin", "--password-stdin", "--database", join(dir, "e2e.sqlite3")], {
+    input: "a long enough password\n",
+    env: { ...process.env, CXC_LOG: "warn" },
+  });
+  assert.equal(made.status, 0, String(made.stderr));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   server = spawn(bin, ["serve", "--database", join(dir, "e2e.sqlite3"), "--listen", `127.0.0.1:${port}`], {
@@ -132,4 +138,61 @@ test("a learning group's page reads right to left in Arabic and fits a small scr
   const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(wide <= 0, `the form fits too (${wide} px)`);
   await page.context().close();
+});
+
+test("a mentorship programme is opened, applied to, computed, closed and published, a mentor without JavaScript", async () => {
+  const admin = await (await browser.newContext()).newPage();
+  await admin.goto(`${base}/login`);
+  await admin.fill("#username", "Admin");
+  await admin.fill("#password", "a long enough password");
+  await admin.locator("form[action^='/login'] button.primary").click();
+  await admin.waitForURL((url) => !url.pathname.startsWith("/login"));
+  await admin.request.put(`${base}/api/v1/me/profile`, { data: profile("Admin", [], []), headers: { "content-type": "application/json" } });
+
+  const today = new Date().toISOString().slice(0, 10);
+  const later = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  await admin.goto(`${base}/programmes/new`);
+  await admin.fill("#name", "SPARQL mentors");
+  await admin.selectOption("#capacity", ["wikidata-sparql"]);
+  await admin.fill("#registration_opens", today);
+  await admin.fill("#registration_closes", later);
+  await admin.fill("#mentee_questions", "What will you build?");
+  await admin.locator("form[action='/programmes/new'] button.primary").click();
+  await admin.waitForURL(/\/programmes\/\d+$/);
+  const programme = new URL(admin.url()).pathname;
+
+  const mentor = await newcomer({ javaScriptEnabled: false }, "Mwalimu", profile("Mwalimu Juma", ["wikidata-sparql"], []));
+  await mentor.goto(`${base}${programme}`);
+  const asMentor = mentor.locator("details:has(input[name=role][value=mentor])");
+  await asMentor.locator("summary").click();
+  await asMentor.locator("#slots").fill("2");
+  await asMentor.locator("button.primary").click();
+  assert.match(await mentor.locator("#application").textContent(), /mentor/i);
+
+  const mentee = await newcomer({}, "Mwanafunzi", profile("Mwanafunzi Ali", [], ["wikidata-sparql"]));
+  await mentee.goto(`${base}${programme}`);
+  const asMentee = mentee.locator("details:has(input[name=role][value=mentee])");
+  await asMentee.locator("summary").click();
+  await asMentee.locator("textarea[name=answer]").fill("A map of Swahili poets");
+  await asMentee.locator("button.primary").click();
+  assert.match(await mentee.locator("#application").textContent(), /A map of Swahili poets/);
+
+  // The organiser computes the round, reads why the pair fits, closes registration, publishes.
+  await admin.goto(`${base}${programme}`);
+  assert.match(await admin.locator("#organise").textContent(), /A map of Swahili poets/, "the organiser reads the answers");
+  await admin.selectOption("#mode", "max_matched");
+  await admin.locator("#round-form button.primary").click();
+  const proposal = await admin.locator("#proposal").textContent();
+  assert.match(proposal, /Mwalimu/);
+  assert.match(proposal, /Mwanafunzi/);
+  assert.ok((await admin.locator("#proposal tbody li").count()) > 0, "the pair says why it fits");
+  await admin.locator(`form[action='${programme}/close'] button`).click();
+  await admin.locator(`form[action='${programme}/publish'] button`).click();
+  assert.match(await admin.locator(".badge").first().textContent(), /Published/i);
+
+  // Both are told, and the pair is an accepted connection.
+  await mentee.goto(`${base}/notifications`);
+  assert.match(await mentee.locator("main").textContent(), /Mwalimu Juma/);
+  await mentor.goto(`${base}/connections`);
+  assert.match(await mentor.locator("main").textContent(), /Mwanafunzi Ali/);
 });

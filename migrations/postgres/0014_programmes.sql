@@ -16,6 +16,8 @@ CREATE TABLE programmes (
     mentee_questions TEXT NOT NULL DEFAULT '[]',
     mentor_limit BIGINT NOT NULL,
     published_at BIGINT,
+    -- When its organisers closed registration before its last day.
+    closed_at BIGINT,
     -- Counts every application written or withdrawn, so that a round computed before one
     -- is not published as if it had seen it.
     applications_revision BIGINT NOT NULL DEFAULT 0,

@@ -87,6 +87,28 @@ pub struct Recurrence {
     pub occurrences: u8,
 }
 
+impl Recurrence {
+    /// When each occurrence starts, the first included, in the event's local time: the same
+    /// time of day every week, or on the same day of every month (the month's last day when it
+    /// is shorter), so that a clock change never moves it.
+    pub fn starts(&self, first: PrimitiveDateTime) -> Vec<PrimitiveDateTime> {
+        (0..u32::from(self.occurrences))
+            .filter_map(|k| match self.frequency {
+                Frequency::Weekly => first.checked_add(time::Duration::weeks(i64::from(k))),
+                Frequency::Monthly => {
+                    let months = i32::from(u8::from(first.month())) - 1 + k as i32;
+                    let year = first.year() + months / 12;
+                    let month = time::Month::try_from((months % 12 + 1) as u8).ok()?;
+                    let day = first.day().min(month.length(year));
+                    Date::from_calendar_date(year, month, day)
+                        .ok()
+                        .map(|d| d.with_time(first.time()))
+                }
+            })
+            .collect()
+    }
+}
+
 /// An event that may be stored as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -444,5 +466,35 @@ mod tests {
         assert_eq!(Place::for_seat(11, Some(12)), Place::Registered);
         assert_eq!(Place::for_seat(12, Some(12)), Place::Waiting);
         assert_eq!(Place::for_seat(500, None), Place::Registered);
+    }
+
+    #[test]
+    fn occurrences_keep_their_local_time_and_day() {
+        let weekly = Recurrence {
+            frequency: Frequency::Weekly,
+            occurrences: 3,
+        };
+        assert_eq!(
+            weekly.starts(datetime!(2027-03-21 18:00)),
+            [
+                datetime!(2027-03-21 18:00),
+                datetime!(2027-03-28 18:00),
+                datetime!(2027-04-04 18:00)
+            ]
+        );
+        let monthly = Recurrence {
+            frequency: Frequency::Monthly,
+            occurrences: 4,
+        };
+        assert_eq!(
+            monthly.starts(datetime!(2027-11-30 09:30)),
+            [
+                datetime!(2027-11-30 09:30),
+                datetime!(2027-12-30 09:30),
+                datetime!(2028-01-30 09:30),
+                datetime!(2028-02-29 09:30)
+            ],
+            "a shorter month takes its last day; the year turns"
+        );
     }
 }

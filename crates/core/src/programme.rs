@@ -234,9 +234,13 @@ impl ProgrammeDraft {
 }
 
 impl Programme {
-    pub fn phase(&self, today: Date, published: bool) -> Phase {
+    /// Where the programme stands on `today`; `closed_early` when its organisers closed
+    /// registration before its last day.
+    pub fn phase(&self, today: Date, published: bool, closed_early: bool) -> Phase {
         if published {
             Phase::Published
+        } else if closed_early {
+            Phase::Closed
         } else if today < self.registration_opens {
             Phase::Upcoming
         } else if today <= self.registration_closes {
@@ -624,11 +628,12 @@ mod tests {
     #[test]
     fn the_phase_follows_the_window_both_days_included() {
         let p = draft().validate(&World).unwrap();
-        assert_eq!(p.phase(date!(2026 - 12 - 31), false), Phase::Upcoming);
-        assert_eq!(p.phase(date!(2027 - 01 - 01), false), Phase::Open);
-        assert_eq!(p.phase(date!(2027 - 01 - 31), false), Phase::Open);
-        assert_eq!(p.phase(date!(2027 - 02 - 01), false), Phase::Closed);
-        assert_eq!(p.phase(date!(2027 - 01 - 15), true), Phase::Published);
+        assert_eq!(p.phase(date!(2026 - 12 - 31), false, false), Phase::Upcoming);
+        assert_eq!(p.phase(date!(2027 - 01 - 01), false, false), Phase::Open);
+        assert_eq!(p.phase(date!(2027 - 01 - 31), false, false), Phase::Open);
+        assert_eq!(p.phase(date!(2027 - 02 - 01), false, false), Phase::Closed);
+        assert_eq!(p.phase(date!(2027 - 01 - 15), false, true), Phase::Closed);
+        assert_eq!(p.phase(date!(2027 - 01 - 15), true, true), Phase::Published);
     }
 
     #[test]

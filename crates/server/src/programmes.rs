@@ -27,7 +27,11 @@ pub async fn load(state: &AppState, id: i64) -> Result<StoredProgramme, AppError
 
 pub fn phase(state: &AppState, p: &StoredProgramme) -> Phase {
     p.programme
-        .phase(state.clock.today(), p.published_at.is_some())
+        .phase(
+            state.clock.today(),
+            p.published_at.is_some(),
+            p.closed_at.is_some(),
+        )
 }
 
 /// Whether `account` runs a programme: who created it, a manager of its organization, or an
@@ -332,6 +336,21 @@ pub async fn compute(
         mentees,
         round,
     })
+}
+
+/// Closes registration before its last day (the organisers), so that the round can be
+/// published now.
+pub async fn close(state: &AppState, account: &Account, id: i64) -> Result<(), AppError> {
+    let p = organised(state, account, id).await?;
+    if !matches!(phase(state, &p), Phase::Open | Phase::Upcoming) {
+        return Err(AppError::Conflict("cxc-error-programme-closed"));
+    }
+    let mut tx = state.db.begin_write().await?;
+    if !programmes::close(&mut tx, id, state.clock.unix()).await? {
+        return Err(AppError::Conflict("cxc-error-programme-closed"));
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Publishes the last computed round: each pair whose people are still there becomes an

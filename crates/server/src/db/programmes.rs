@@ -22,6 +22,7 @@ pub struct StoredProgramme {
     pub organizer: Option<String>,
     pub programme: Programme,
     pub published_at: Option<i64>,
+    pub closed_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -51,7 +52,8 @@ pub struct StoredRound {
 
 const COLUMNS: &str = "p.id, p.organizer_id, a.username, o.key AS organization, p.name, \
     p.description, p.languages, p.region, p.registration_opens, p.registration_closes, \
-    p.mentor_questions, p.mentee_questions, p.mentor_limit, p.published_at, p.created_at";
+    p.mentor_questions, p.mentee_questions, p.mentor_limit, p.published_at, p.closed_at, \
+    p.created_at";
 const FROM: &str = "FROM programmes p LEFT JOIN accounts a ON a.id = p.organizer_id \
     LEFT JOIN organizations o ON o.id = p.organization_id";
 
@@ -144,6 +146,7 @@ fn programme(r: &AnyRow) -> Result<StoredProgramme, sqlx::Error> {
             organization: r.try_get("organization")?,
         },
         published_at: r.try_get("published_at")?,
+        closed_at: r.try_get("closed_at")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -528,6 +531,20 @@ pub async fn round_in(
             .fetch_one(&mut **tx)
             .await?;
     Ok(Some((round, revision)))
+}
+
+/// Closes registration now, unless the programme was closed or published already; says
+/// whether it did.
+pub async fn close(tx: &mut Tx, id: i64, now: i64) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE programmes SET closed_at = $2, updated_at = $2 \
+         WHERE id = $1 AND closed_at IS NULL AND published_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a programme published, unless it already was; says whether it did.

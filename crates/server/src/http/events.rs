@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cxc_core::Region;
-use cxc_core::event::{EventDraft, EventKind, EventStatus, Frequency, Place, format_local};
+use cxc_core::event::{EventDraft, EventKind, EventStatus, Place, format_local};
 use cxc_core::model::Dimension;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -236,17 +236,15 @@ pub(crate) async fn save(
         .ok_or_else(|| AppError::invalid("start", "cxc-error-invalid-datetime"))?;
     let first_end = local_to_unix(event.end, &event.timezone)
         .ok_or_else(|| AppError::invalid("end", "cxc-error-invalid-datetime"))?;
-    // The last occurrence's end, for knowing when an event is over; months are taken long.
-    let period = match event.recurrence.map(|r| r.frequency) {
-        Some(Frequency::Weekly) => 7 * 86_400,
-        Some(Frequency::Monthly) => 31 * 86_400,
-        None => 0,
-    };
-    let repeats = event.recurrence.map_or(0, |r| i64::from(r.occurrences) - 1);
-    let placed = Placed {
-        starts_at,
-        ends_at: first_end + period * repeats,
-    };
+    // The last occurrence's end, for knowing when an event is over: in local time, as the
+    // occurrences keep their time of day across clock changes.
+    let last_start = event
+        .recurrence
+        .and_then(|r| r.starts(event.start).last().copied())
+        .unwrap_or(event.start);
+    let ends_at = local_to_unix(last_start + (event.end - event.start), &event.timezone)
+        .unwrap_or(first_end);
+    let placed = Placed { starts_at, ends_at };
     let now = state.clock.unix();
     let told = match existing {
         None => who_wants(state, account.id, &event.capacities),
@@ -658,12 +656,19 @@ fn calendar(state: &AppState, name: &str, list: &[StoredEvent]) -> Response {
                 EventStatus::Scheduled => icalendar::EventStatus::Confirmed,
                 EventStatus::Cancelled => icalendar::EventStatus::Cancelled,
             });
+        // Each later occurrence as a UTC instant of its own (RDATE): a rule over a UTC start
+        // would move the local time by an hour at every clock change.
         if let Some(r) = ev.recurrence {
-            let freq = match r.frequency {
-                Frequency::Weekly => "WEEKLY",
-                Frequency::Monthly => "MONTHLY",
-            };
-            item.add_property("RRULE", format!("FREQ={freq};COUNT={}", r.occurrences));
+            let later: Vec<String> = r
+                .starts(ev.start)
+                .into_iter()
+                .skip(1)
+                .filter_map(|local| local_to_unix(local, &ev.timezone))
+                .map(utc)
+                .collect();
+            if !later.is_empty() {
+                item.add_property("RDATE", later.join(","));
+            }
         }
         let place: Vec<String> = ev
             .city

@@ -354,7 +354,7 @@ pub async fn with_dataset() -> TestDb {
 }
 
 /// A real SMTP server process (aiosmtpd) that keeps what it receives in a Maildir, for the
-/// e-mail tests. `scripts/test` installs it and names its Python in `CXC_TEST_SMTP_PYTHON`.
+/// e-mail tests. `scripts/test` installs it and names its Python in `CXC_TEST_PYTHON`.
 pub struct SmtpServer {
     pub port: u16,
     python: String,
@@ -377,8 +377,8 @@ pub struct Received {
 impl SmtpServer {
     /// Starts the server on a free port, or says why the test cannot run.
     pub async fn start() -> Option<SmtpServer> {
-        let Ok(python) = std::env::var("CXC_TEST_SMTP_PYTHON") else {
-            eprintln!("SKIPPED: CXC_TEST_SMTP_PYTHON is not set (scripts/test sets it)");
+        let Ok(python) = std::env::var("CXC_TEST_PYTHON") else {
+            eprintln!("SKIPPED: CXC_TEST_PYTHON is not set (scripts/test sets it)");
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -673,3 +673,53 @@ async fn programme_forms_open_apply_and_publish_without_javascript_and_refuse_st
     let list = app.get("/programmes").await.text().await.unwrap();
     assert!(list.contains("Wiki Loves Mentors"));
 }
+
+#[tokio::test]
+async fn organisers_close_registration_early_and_publish_the_same_day() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let swahili = json!([{"code": "sw", "level": 5}]);
+    let manager = person(&app, "Manager", &[], &[], swahili.clone()).await;
+    let _admin = organization(&app).await;
+    let mentor = person(&app, "Amina", &["wikidata-sparql"], &[], swahili.clone()).await;
+    let mentee = person(&app, "Chausiku", &[], &["wikidata-sparql"], swahili).await;
+    let today = app.state.clock.today();
+    let mut body = programme(&app);
+    body["registration_opens"] = json!(today.to_string());
+    body["mentor_questions"] = json!([]);
+    body["mentee_questions"] = json!([]);
+    let (_, created) = call(&manager, M::POST, app.url("/api/v1/programmes"), Some(body)).await;
+    let id = created["id"].as_i64().unwrap();
+    let applications = app.url(&format!("/api/v1/programmes/{id}/applications"));
+    for (client, role) in [(&mentor, "mentor"), (&mentee, "mentee")] {
+        let (status, _) = call(client, M::POST, applications.clone(), Some(json!({"role": role}))).await;
+        assert_eq!(status, 201);
+    }
+    let close = app.url(&format!("/api/v1/programmes/{id}/close"));
+    for (client, refused) in [(&reqwest::Client::new(), 401), (&mentor, 403)] {
+        let (status, _) = call(client, M::POST, close.clone(), None).await;
+        assert_eq!(status, refused);
+    }
+    let (status, closed) = call(&manager, M::POST, close.clone(), None).await;
+    assert_eq!((status, closed["phase"].as_str()), (200, Some("closed")));
+    let (status, _) = call(&manager, M::POST, close, None).await;
+    assert_eq!(status, 409, "closed once");
+    let (status, _) = call(&mentee, M::POST, applications, Some(json!({"role": "mentee"}))).await;
+    assert_eq!(status, 409, "no application after closing");
+    let (status, _) = call(
+        &manager,
+        M::POST,
+        app.url(&format!("/api/v1/programmes/{id}/rounds")),
+        Some(json!({"mode": "stable"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, published) = call(
+        &manager,
+        M::POST,
+        app.url(&format!("/api/v1/programmes/{id}/publish")),
+        None,
+    )
+    .await;
+    assert_eq!((status, published["connections"].as_i64()), (200, Some(1)));
+}

@@ -322,6 +322,33 @@ pub async fn compute_round(
     )))
 }
 
+/// Close registration now, before its last day (the programme's organisers), so that the
+/// round can be published.
+#[utoipa::path(
+    post,
+    path = "/api/v1/programmes/{id}/close",
+    tag = "programmes",
+    params(("id" = i64, Path, description = "The programme's id")),
+    responses(
+        (status = 200, description = "The programme, closed", body = ProgrammeDoc),
+        (status = 401, description = "Not signed in", body = crate::http::api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an organiser", body = crate::http::api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such programme", body = crate::http::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed or published", body = crate::http::api::Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> Result<Json<ProgrammeDoc>, AppError> {
+    let account = ctx.require_account()?;
+    programmes::close(&state, account, id).await?;
+    let p = programmes::load(&state, id).await?;
+    Ok(Json(doc(&state, &p, Some(account), ctx.lang).await?))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Published {
     /// How many accepted connections the round made.

@@ -33,6 +33,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/programmes/{id}/apply", post(pages::apply_submit))
         .route("/programmes/{id}/withdraw", post(pages::withdraw_submit))
         .route("/programmes/{id}/round", post(pages::round_submit))
+        .route("/programmes/{id}/close", post(pages::close_submit))
         .route("/programmes/{id}/publish", post(pages::publish_submit))
 }
 
@@ -42,6 +43,7 @@ pub fn api(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_programme))
         .routes(routes!(api::apply, api::withdraw))
         .routes(routes!(api::compute_round))
+        .routes(routes!(api::close))
         .routes(routes!(api::publish))
 }
 

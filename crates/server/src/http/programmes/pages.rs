@@ -415,6 +415,16 @@ pub async fn round_submit(
     }
 }
 
+pub async fn close_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let account = ctx.require_account()?;
+    programmes::close(&state, account, id).await?;
+    Ok(Redirect::to(&format!("/programmes/{id}#proposal")).into_response())
+}
+
 pub async fn publish_submit(
     State(state): State<AppState>,
     ctx: RequestContext,
