@@ -628,7 +628,10 @@ mod tests {
     #[test]
     fn the_phase_follows_the_window_both_days_included() {
         let p = draft().validate(&World).unwrap();
-        assert_eq!(p.phase(date!(2026 - 12 - 31), false, false), Phase::Upcoming);
+        assert_eq!(
+            p.phase(date!(2026 - 12 - 31), false, false),
+            Phase::Upcoming
+        );
         assert_eq!(p.phase(date!(2027 - 01 - 01), false, false), Phase::Open);
         assert_eq!(p.phase(date!(2027 - 01 - 31), false, false), Phase::Open);
         assert_eq!(p.phase(date!(2027 - 02 - 01), false, false), Phase::Closed);

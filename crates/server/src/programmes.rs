@@ -26,12 +26,11 @@ pub async fn load(state: &AppState, id: i64) -> Result<StoredProgramme, AppError
 }
 
 pub fn phase(state: &AppState, p: &StoredProgramme) -> Phase {
-    p.programme
-        .phase(
-            state.clock.today(),
-            p.published_at.is_some(),
-            p.closed_at.is_some(),
-        )
+    p.programme.phase(
+        state.clock.today(),
+        p.published_at.is_some(),
+        p.closed_at.is_some(),
+    )
 }
 
 /// Whether `account` runs a programme: who created it, a manager of its organization, or an

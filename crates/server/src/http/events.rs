@@ -242,8 +242,8 @@ pub(crate) async fn save(
         .recurrence
         .and_then(|r| r.starts(event.start).last().copied())
         .unwrap_or(event.start);
-    let ends_at = local_to_unix(last_start + (event.end - event.start), &event.timezone)
-        .unwrap_or(first_end);
+    let ends_at =
+        local_to_unix(last_start + (event.end - event.start), &event.timezone).unwrap_or(first_end);
     let placed = Placed { starts_at, ends_at };
     let now = state.clock.unix();
     let told = match existing {

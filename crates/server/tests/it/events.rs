@@ -657,7 +657,10 @@ async fn a_calendar_reads_the_feed_with_the_local_time_kept_across_a_clock_chang
     // The third Sunday of March and the two weeks after: Europe's clocks go forward on the
     // last Sunday of March, between the first and the last.
     let year = app.state.clock.today().year() + 1;
-    let mut event = clinic(&format!("{year}-03-20T18:00"), &format!("{year}-03-20T19:30"));
+    let mut event = clinic(
+        &format!("{year}-03-20T18:00"),
+        &format!("{year}-03-20T19:30"),
+    );
     event["timezone"] = json!("Europe/Amsterdam");
     event["occurrences"] = json!(3);
     let (status, created) = call(
@@ -690,10 +693,15 @@ async fn a_calendar_reads_the_feed_with_the_local_time_kept_across_a_clock_chang
         "the same instants, wherever the reader is"
     );
 
-    let cancel = app.post_as(&host, &format!("/events/{id}/cancel"), &[]).await;
+    let cancel = app
+        .post_as(&host, &format!("/events/{id}/cancel"), &[])
+        .await;
     assert_eq!(cancel.status(), 303);
     let ics = app.get("/events.ics").await.text().await.unwrap();
     let read = read_as_a_calendar(&python, &ics, "Europe/Amsterdam");
-    assert_eq!(read[0]["status"], "CANCELLED", "a cancelled event stays in the feed");
+    assert_eq!(
+        read[0]["status"], "CANCELLED",
+        "a cancelled event stays in the feed"
+    );
     assert_eq!(read[0]["sequence"], 1, "and its change is counted");
 }

@@ -692,7 +692,13 @@ async fn organisers_close_registration_early_and_publish_the_same_day() {
     let id = created["id"].as_i64().unwrap();
     let applications = app.url(&format!("/api/v1/programmes/{id}/applications"));
     for (client, role) in [(&mentor, "mentor"), (&mentee, "mentee")] {
-        let (status, _) = call(client, M::POST, applications.clone(), Some(json!({"role": role}))).await;
+        let (status, _) = call(
+            client,
+            M::POST,
+            applications.clone(),
+            Some(json!({"role": role})),
+        )
+        .await;
         assert_eq!(status, 201);
     }
     let close = app.url(&format!("/api/v1/programmes/{id}/close"));
@@ -704,7 +710,13 @@ async fn organisers_close_registration_early_and_publish_the_same_day() {
     assert_eq!((status, closed["phase"].as_str()), (200, Some("closed")));
     let (status, _) = call(&manager, M::POST, close, None).await;
     assert_eq!(status, 409, "closed once");
-    let (status, _) = call(&mentee, M::POST, applications, Some(json!({"role": "mentee"}))).await;
+    let (status, _) = call(
+        &mentee,
+        M::POST,
+        applications,
+        Some(json!({"role": "mentee"})),
+    )
+    .await;
     assert_eq!(status, 409, "no application after closing");
     let (status, _) = call(
         &manager,
