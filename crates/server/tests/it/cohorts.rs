@@ -486,3 +486,126 @@ async fn cohort_pages_form_join_and_write_without_javascript_and_refuse_stranger
         .unwrap();
     assert!(list.contains("SPARQL in Swahili"));
 }
+
+/// A capacity key as a profile lists it: a string, or an object with its `capacity`.
+fn key(entry: &Value) -> &str {
+    entry
+        .as_str()
+        .or_else(|| entry["capacity"].as_str())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn proposals_over_the_dataset_hold_to_their_rules() {
+    use std::collections::{HashMap, HashSet};
+    let app = TestApp::spawn_on(crate::common::with_dataset().await, |_| {}).await;
+    let read = |file: &str| -> Vec<Value> {
+        std::fs::read_to_string(crate::common::dataset().join(file))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let parents: HashMap<String, Option<String>> = read("taxonomy.jsonl")
+        .iter()
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_owned(),
+                c["parent"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let under = |c: &str, area: &str| {
+        let mut c = Some(c.to_owned());
+        while let Some(now) = c {
+            if now == area {
+                return true;
+            }
+            c = parents.get(&now).cloned().flatten();
+        }
+        false
+    };
+    let people: HashMap<String, Value> = read("profiles.jsonl")
+        .into_iter()
+        .map(|p| (p["username"].as_str().unwrap().to_owned(), p))
+        .collect();
+    let reference = cxc::reference::Reference::load().unwrap();
+    // The capacity most people want, among those below an area.
+    let mut wanted: HashMap<&str, usize> = HashMap::new();
+    for p in people.values() {
+        for w in p["wanted"].as_array().unwrap() {
+            *wanted.entry(key(w)).or_default() += 1;
+        }
+    }
+    let (&capacity, _) = wanted
+        .iter()
+        .filter(|(c, _)| parents.get(**c).is_some_and(Option::is_some))
+        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+        .unwrap();
+    let viewer = app.signed_in("Viewer", false).await;
+    let (status, found) = call(
+        &viewer,
+        reqwest::Method::GET,
+        app.url(&format!("/api/v1/cohorts/proposals?capacity={capacity}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    let groups = found["items"].as_array().unwrap();
+    assert!(
+        !groups.is_empty(),
+        "{capacity} is wanted by {}",
+        wanted[capacity]
+    );
+    let rank = |p: &Value, language: &str| {
+        p["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == language)
+            .map_or(0, |l| l["level"].as_u64().unwrap_or(6))
+    };
+    let mut seen = HashSet::new();
+    for group in groups {
+        let language = group["language"].as_str().unwrap();
+        let members = group["members"].as_array().unwrap();
+        assert!((3..=25).contains(&members.len()), "{group}");
+        for name in members {
+            let name = name.as_str().unwrap();
+            assert!(seen.insert(name.to_owned()), "{name} is in one group only");
+            let p = &people[name];
+            assert_ne!(p["visibility"], "hidden", "{name}");
+            assert!(
+                p["wanted"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|w| under(key(w), capacity)),
+                "{name} wants {capacity} or something within it"
+            );
+            assert!(rank(p, language) >= 3, "{name} uses {language} well");
+            if let Some(region) = group["region"].as_str() {
+                let country = p["country"].as_str().unwrap();
+                assert_eq!(
+                    reference.region_of(country).map(|r| r.code()),
+                    Some(region),
+                    "{name} lives in {region}"
+                );
+            }
+        }
+        for name in group["facilitators"].as_array().unwrap() {
+            let name = name.as_str().unwrap();
+            let p = &people[name];
+            assert!(!members.contains(&json!(name)));
+            assert!(
+                p["offered"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|o| under(key(o), capacity)),
+                "{name} offers {capacity}"
+            );
+            assert!(rank(p, language) >= 3, "{name} facilitates in {language}");
+        }
+    }
+}
