@@ -115,6 +115,7 @@ pub async fn my_cohorts(
         (status = 403, description = "Not a manager of the organization", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 409, description = "No profile yet", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::http::api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many invitations lately", body = crate::http::api::Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []), ("session" = []))
 )]
@@ -235,6 +236,7 @@ pub struct Invited {
         (status = 404, description = "No such cohort", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cohort is finished", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Someone unknown", body = crate::http::api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many invitations lately", body = crate::http::api::Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []), ("session" = []))
 )]
@@ -340,6 +342,7 @@ pub struct MessageInput {
         (status = 403, description = "Not in the cohort", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cohort", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty or too long", body = crate::http::api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many messages lately", body = crate::http::api::Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []), ("session" = []))
 )]
