@@ -140,7 +140,7 @@ fn queries(model: &Model) -> Vec<Query> {
         sort: Sort::Relevance,
         limit: 20,
         cursor: None,
-        facets: true,
+        facets: cxc_core::model::ALL_DIMENSIONS.to_vec(),
     };
     let with = |filters: Vec<(Dimension, Vec<u32>)>, min_level: u8| Query {
         filters: filters.into_iter().collect(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use roaring::RoaringBitmap;
 use time::Date;
 
-use crate::model::{ALL_DIMENSIONS, Dimension, Model};
+use crate::model::{Dimension, Model};
 
 /// Slots matching a free-text query, with their relevance.
 #[derive(Debug, Default, Clone)]
@@ -36,7 +36,9 @@ pub struct Query {
     pub sort: Sort,
     pub limit: usize,
     pub cursor: Option<String>,
-    pub facets: bool,
+    /// The dimensions whose facets to count ([`crate::model::ALL_DIMENSIONS`] by default; none at all is
+    /// cheapest).
+    pub facets: Vec<Dimension>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -102,14 +104,15 @@ fn facet_counts(
     candidates: &RoaringBitmap,
 ) -> BTreeMap<Dimension, Vec<(u32, u64)>> {
     let mut scopes: Vec<(Vec<Dimension>, RoaringBitmap, bool)> = vec![(
-        ALL_DIMENSIONS
-            .into_iter()
+        q.facets
+            .iter()
+            .copied()
             .filter(|d| !filters.contains_key(d))
             .collect(),
         candidates.clone(),
         filters.is_empty(),
     )];
-    for dimension in filters.keys() {
+    for dimension in filters.keys().filter(|d| q.facets.contains(d)) {
         let mut scope = base.clone();
         for (d, bitmap) in filters {
             if d != dimension {
@@ -172,7 +175,7 @@ pub fn search(model: &Model, q: &Query) -> Results {
         candidates &= bitmap;
     }
 
-    let facets = if q.facets {
+    let facets = if !q.facets.is_empty() {
         facet_counts(model, q, &base, &filters, &candidates)
     } else {
         BTreeMap::new()
@@ -247,6 +250,7 @@ pub fn search(model: &Model, q: &Query) -> Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ALL_DIMENSIONS;
     use crate::model::tests::{person, taxonomy};
     use crate::profile::Visibility;
 
@@ -261,7 +265,7 @@ mod tests {
             sort: Sort::Recent,
             limit: 2,
             cursor: None,
-            facets: true,
+            facets: ALL_DIMENSIONS.to_vec(),
         }
     }
 

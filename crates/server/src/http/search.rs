@@ -231,6 +231,29 @@ pub fn build_query(
             Sort::Relevance
         }
     };
+    // Which facets to count: names, repeated or separated by commas, or `none`; all when
+    // the parameter is not given.
+    let mut facets = Vec::new();
+    let asked: Vec<&str> = params
+        .all("facets")
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if asked.is_empty() {
+        facets = cxc_core::model::ALL_DIMENSIONS.to_vec();
+    }
+    for name in asked.into_iter().filter(|n| *n != "none") {
+        match FILTERS.iter().find(|(n, _)| *n == name) {
+            Some((_, d)) if !facets.contains(d) => facets.push(*d),
+            Some(_) => {}
+            None => errors.push(FieldError {
+                field: "facets".into(),
+                key: "cxc-error-unknown-facet",
+            }),
+        }
+    }
     let cursor = params.one("cursor").map(str::to_owned);
     if cursor.as_deref().is_some_and(|c| !search::valid_cursor(c)) {
         errors.push(FieldError {
@@ -251,7 +274,7 @@ pub fn build_query(
         sort,
         limit,
         cursor,
-        facets: true,
+        facets,
     })
 }
 
@@ -566,6 +589,7 @@ impl Found {
         ("sort" = Option<String>, Query, description = "relevance (default) or recent", pattern = "^(relevance|recent)?$"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 20"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        ("facets" = Option<Vec<String>>, Query, description = "Which facets to count: filter names (offers, wants, knows, language, region, country, affiliation, project, method, format), repeated or separated by commas, or none; all of them when left out"),
     ),
     responses(
         (status = 200, description = "Matching people, facet counts and the next page's cursor", body = Found),

@@ -737,3 +737,47 @@ async fn facet_values_are_labelled_in_the_reader_s_language_in_order_and_follow_
         "a renamed organization shows under its new name at once"
     );
 }
+
+#[tokio::test]
+async fn a_caller_asks_for_the_facets_it_needs_or_none() {
+    let app = TestApp::spawn_on(with_dataset().await, |_| {}).await;
+    let get = |query: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .get(&format!("/api/v1/profiles?wants=cap-25&{query}"))
+                .await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (_, all) = get("").await;
+    let names =
+        |v: &Value| -> Vec<String> { v["facets"].as_object().unwrap().keys().cloned().collect() };
+    assert!(
+        names(&all).len() >= 8,
+        "every facet by default: {:?}",
+        names(&all)
+    );
+    let (_, none) = get("facets=none").await;
+    assert_eq!(names(&none), Vec::<String>::new());
+    assert_eq!(
+        none["total"], all["total"],
+        "the same people, without counting"
+    );
+    assert_eq!(none["items"], all["items"]);
+    for query in ["facets=language,wants", "facets=language&facets=wants"] {
+        let (_, some) = get(query).await;
+        assert_eq!(names(&some), ["language", "wants"], "{query}");
+        assert_eq!(
+            some["facets"]["wants"], all["facets"]["wants"],
+            "a filtered facet counts as it does among all: {query}"
+        );
+        assert_eq!(some["facets"]["language"], all["facets"]["language"]);
+    }
+    let (status, problem) = get("facets=colour").await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("facets"))
+    );
+}
