@@ -60,6 +60,22 @@ pub enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Copy a SQLite database to a new file, consistently, even while cxc serves and writes to
+    /// it (for PostgreSQL, use pg_dump: see the README)
+    #[command(
+        long_about = "Copy a SQLite database to a new file, consistently, even while cxc serves \
+and writes to it: the copy holds every write finished before it began and none of those after. \
+Restore it by stopping cxc and putting the copy in the database's place, or by starting cxc \
+with --database naming the copy. The file must not exist yet. For PostgreSQL, use pg_dump \
+(see the README)."
+    )]
+    Backup {
+        /// Where to write the copy (a new file)
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Write a synthetic community (for tests, benchmarks and trying cxc at scale) as JSON Lines
     #[command(
         long_about = "Write a synthetic community in the interchange format: taxonomy.jsonl (150 \

@@ -63,6 +63,7 @@ async fn run() -> anyhow::Result<()> {
         Command::User(command) => user(command).await,
         Command::Import { files, quiet, db } => import(files, quiet, db).await,
         Command::Export { output, db } => export(output, db).await,
+        Command::Backup { path, db } => backup(&path, db).await,
         Command::Token(command) => token(command).await,
         Command::DemoData {
             profiles,
@@ -174,6 +175,33 @@ async fn import(
         report.unchanged
     )?;
     db.close().await;
+    Ok(())
+}
+
+async fn backup(path: &std::path::Path, db: cxc::cli::DatabaseArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !path.exists(),
+        "{} already exists: a backup is written to a new file",
+        path.display()
+    );
+    // Said before connecting: a PostgreSQL server has its own tools, and may not be reachable.
+    anyhow::ensure!(
+        cxc::db::database_url(&db.database)?.1 == cxc::db::Engine::Sqlite,
+        "cxc backup copies SQLite databases; for PostgreSQL use pg_dump (see the README)"
+    );
+    let what = describe_database(&db.database);
+    let db = Db::open(&db.database).await?;
+    let started = std::time::Instant::now();
+    eprintln!("Copying the {what} to {}…", path.display());
+    cxc::db::backup(&db, path).await?;
+    db.close().await;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    say!(
+        "Copied to {} ({:.1} MB) in {:.1} s.",
+        path.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    )?;
     Ok(())
 }
 

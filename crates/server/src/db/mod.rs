@@ -74,6 +74,25 @@ pub fn database_url(raw: &str) -> anyhow::Result<(String, Engine)> {
     Ok((format!("sqlite://{path}?mode=rwc"), Engine::Sqlite))
 }
 
+/// Writes a consistent copy of a SQLite database to a new file while it may be serving
+/// writes: SQLite's `VACUUM INTO` reads one snapshot (the database runs in WAL mode, so
+/// writers go on meanwhile) and writes it compacted. PostgreSQL has its own tools.
+pub async fn backup(db: &Db, path: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        db.engine() == Engine::Sqlite,
+        "only SQLite is copied this way"
+    );
+    let target = path
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("{} is not a UTF-8 path", path.display()))?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(target)
+        .execute(db.pool())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
+}
+
 impl Db {
     /// Connects and brings the schema up to date, on either engine.
     pub async fn open(raw: &str) -> anyhow::Result<Db> {

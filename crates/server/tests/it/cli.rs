@@ -352,3 +352,112 @@ fn demo_data_is_deterministic_and_a_smaller_community_is_a_prefix_of_a_larger() 
         .collect();
     assert!(countries.len() > 30, "{} countries", countries.len());
 }
+
+/// `cxc backup` copies a SQLite database while accounts are being written to it: the copy is
+/// whole (SQLite's integrity check), holds a moment of the database (every account in it is in
+/// the original, none half-made), and a server started on it serves what it holds.
+#[tokio::test]
+async fn a_backup_taken_while_writes_go_on_is_consistent_and_restores() {
+    let db = crate::common::TestDb::sqlite();
+    let source = db.url.clone();
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let writer = app.signed_in("Writer", false).await;
+    let profile = writer
+        .put(app.url("/api/v1/me/profile"))
+        .json(&serde_json::json!({"display_name": "Wanjiru the writer", "country": "KE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
+    let state = app.state.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writing = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let name = cxc_core::Username::parse(&format!("Burst{n}")).unwrap();
+                cxc::db::accounts::create(
+                    &state.db,
+                    cxc::db::accounts::NewAccount {
+                        username: &name,
+                        password_hash: None,
+                        is_admin: false,
+                        wikimedia_sub: None,
+                    },
+                )
+                .await
+                .unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    // Let the burst run before and during the copy.
+    while cxc::db::accounts::count(&app.state.db).await.unwrap() < 50 {
+        tokio::task::yield_now().await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.sqlite3");
+    let path = copy.display().to_string();
+    let from = source.clone();
+    let out = tokio::task::spawn_blocking(move || cxc(&["backup", &path], &from, None))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("Copied to"), "{}", stdout(&out));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writing.await.unwrap();
+    let again = cxc(&["backup", &copy.display().to_string()], &source, None);
+    assert!(!again.status.success(), "a backup never overwrites a file");
+    let elsewhere = dir.path().join("pg.sqlite3").display().to_string();
+    let pg = cxc(
+        &["backup", &elsewhere],
+        "postgres://nobody@127.0.0.1:1/cxc",
+        None,
+    );
+    assert!(!pg.status.success());
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"));
+
+    let copied = crate::common::TestDb::sqlite_file(&copy);
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        copy.display()
+    ))
+    .await
+    .unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    let in_copy: Vec<String> = sqlx::query_scalar("SELECT username FROM accounts")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let original = cxc::db::accounts::list(&app.state.db).await.unwrap();
+    assert!(
+        in_copy.len() >= 50 && in_copy.len() <= original.len(),
+        "a moment during the burst: {} of {} ({written} written)",
+        in_copy.len(),
+        original.len()
+    );
+    assert!(
+        in_copy
+            .iter()
+            .all(|u| original.iter().any(|a| &a.username == u))
+    );
+    let restored = TestApp::spawn_on(copied, |_| {}).await;
+    let profile: serde_json::Value = restored
+        .get("/api/v1/profiles/Writer")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["display_name"], "Wanjiru the writer");
+}

@@ -46,6 +46,15 @@ impl TestDb {
         }
     }
 
+    /// A SQLite file made elsewhere (a backup, say), left where it is.
+    pub fn sqlite_file(path: &Path) -> TestDb {
+        TestDb {
+            url: path.display().to_string(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     pub async fn postgres(server: &str) -> TestDb {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let name = format!(
