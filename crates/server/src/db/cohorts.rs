@@ -18,7 +18,6 @@ pub struct StoredCohort {
     pub organizer: Option<String>,
     pub cohort: Cohort,
     pub status: Status,
-    pub created_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -27,7 +26,6 @@ pub struct Member {
     pub username: String,
     pub role: MemberRole,
     pub answer: Answer,
-    pub invited_at: i64,
 }
 
 /// A message in a cohort's thread; it goes with its author's account.
@@ -39,7 +37,7 @@ pub struct CohortMessage {
 }
 
 const COLUMNS: &str = "c.id, c.organizer_id, a.username, o.key AS organization, cap.key AS capacity, \
-    c.name, c.description, c.language, c.region, c.status, c.created_at";
+    c.name, c.description, c.language, c.region, c.status";
 const FROM: &str = "FROM cohorts c LEFT JOIN accounts a ON a.id = c.organizer_id \
     LEFT JOIN organizations o ON o.id = c.organization_id JOIN capacities cap ON cap.id = c.capacity_id";
 
@@ -66,7 +64,6 @@ fn cohort(r: &AnyRow) -> Result<StoredCohort, sqlx::Error> {
             organization: r.try_get("organization")?,
         },
         status: Status::parse(&status).ok_or_else(|| decode("status", status.clone()))?,
-        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -146,7 +143,7 @@ pub async fn of_account(
 
 pub async fn members(pool: &sqlx::AnyPool, cohort_id: i64) -> Result<Vec<Member>, AppError> {
     let rows = sqlx::query(
-        "SELECT m.account_id, a.username, m.role, m.answer, m.invited_at FROM cohort_members m \
+        "SELECT m.account_id, a.username, m.role, m.answer FROM cohort_members m \
          JOIN accounts a ON a.id = m.account_id WHERE m.cohort_id = $1 \
          ORDER BY CASE m.role WHEN 'facilitator' THEN 0 ELSE 1 END, m.invited_at, a.username",
     )
@@ -162,7 +159,6 @@ pub async fn members(pool: &sqlx::AnyPool, cohort_id: i64) -> Result<Vec<Member>
                 username: r.try_get("username")?,
                 role: MemberRole::parse(&role).ok_or_else(|| decode("role", role.clone()))?,
                 answer: Answer::parse(&answer).ok_or_else(|| decode("answer", answer.clone()))?,
-                invited_at: r.try_get("invited_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
