@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod api;
+mod authorization;
 mod changes;
 mod cli;
 mod cohorts;
@@ -20,7 +21,6 @@ mod oauth;
 mod pages;
 mod posts;
 mod programmes;
-mod refusals;
 mod schema;
 mod search;
 mod stats;

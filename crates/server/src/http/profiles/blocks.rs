@@ -52,6 +52,7 @@ pub(super) async fn other(
     params(("username" = String, Path, description = "Whom to block")),
     responses(
         (status = 204, description = "Blocked"),
+        (status = 401, description = "Not signed in", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such person", body = crate::http::api::Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []), ("session" = []))
@@ -89,6 +90,7 @@ pub(super) async fn set_block(
     params(("username" = String, Path, description = "Whom to unblock")),
     responses(
         (status = 204, description = "Unblocked"),
+        (status = 401, description = "Not signed in", body = crate::http::api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such person", body = crate::http::api::Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []), ("session" = []))
