@@ -523,6 +523,60 @@ async fn messages_are_rate_limited_until_time_passes() {
 }
 
 #[tokio::test]
+async fn connection_requests_are_rate_limited_until_time_passes() {
+    let app = TestApp::spawn().await;
+    let (learner, _teacher) = pair(&app).await;
+    let other = app.signed_in("Other", false).await;
+    put_profile(&app, &other, "Oti", profile(&[], &["wikidata-sparql"])).await;
+    // Asking and withdrawing again and again stays under the cap on open requests, so that
+    // only the rate limit can stop it.
+    let limit = cxc::state::Limits::REQUESTS_PER_ACCOUNT_PER_HOUR;
+    for i in 0..limit {
+        let (status, c) = request(&app, &learner, "Teacher").await;
+        assert_eq!(status, 201, "request {i}: {c}");
+        let withdraw = app.url(&format!("/api/v1/connections/{}/withdraw", c["id"]));
+        assert_eq!(send(&learner, withdraw, None).await.0, 200);
+    }
+    let refused = learner
+        .post(app.url("/api/v1/connections"))
+        .json(&json!({"to": "Teacher", "capacity": "wikidata-sparql", "message": "Once more?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= 3600, "{wait}");
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    assert_eq!(
+        problem["detail"],
+        app.state.i18n.text("en", "cxc-error-rate-limited", &[])
+    );
+    let (_, sent) = get(&learner, app.url("/api/v1/connections?role=sent")).await;
+    assert!(
+        sent["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "withdrawn"),
+        "the refused request was not stored: {sent}"
+    );
+    assert_eq!(
+        request(&app, &other, "Teacher").await.0,
+        201,
+        "someone else is not held back"
+    );
+    app.state.clock.advance(Duration::from_secs(wait - 1));
+    assert_eq!(request(&app, &learner, "Teacher").await.0, 429, "not yet");
+    app.state.clock.advance(Duration::from_secs(1));
+    assert_eq!(request(&app, &learner, "Teacher").await.0, 201);
+}
+
+#[tokio::test]
 async fn unanswered_requests_are_reminded_after_a_week_and_expire_after_a_month() {
     let app = TestApp::spawn().await;
     let (learner, teacher) = pair(&app).await;
