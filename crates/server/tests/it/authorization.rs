@@ -11,10 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, account, session, session_client};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Role {
@@ -173,22 +172,22 @@ impl World {
             capacities: 0,
             today: app.state.clock.today(),
         };
-        world.clients.insert(Anonymous, client(None));
+        world.clients.insert(Anonymous, session_client(None));
         let bystander = world.bystander.clone();
-        let id = account(app, &bystander, hash, false).await;
-        let secret = session(app, id).await;
-        let bystander_client = client(Some(&secret));
+        let id = account(&app.state.db, &bystander, hash, false).await;
+        let secret = session(&app.state.db, id, app.state.clock.unix() + 30 * 86_400).await;
+        let bystander_client = session_client(Some(&secret));
         profile(app, &bystander_client, &[]).await;
         for role in SIGNED_IN.iter().copied() {
             let name = format!("{}{role:?}", world.prefix);
-            let id = account(app, &name, hash, role == Admin).await;
+            let id = account(&app.state.db, &name, hash, role == Admin).await;
             if role == Moderator {
                 cxc::db::accounts::set_roles(&app.state.db, id, false, true)
                     .await
                     .unwrap();
             }
-            let secret = session(app, id).await;
-            let client = client(Some(&secret));
+            let secret = session(&app.state.db, id, app.state.clock.unix() + 30 * 86_400).await;
+            let client = session_client(Some(&secret));
             let offered: &[&str] = if role == Party {
                 &["wikidata-sparql"]
             } else {
@@ -553,55 +552,6 @@ impl World {
         }
         read
     }
-}
-
-async fn account(app: &TestApp, name: &str, hash: &str, admin: bool) -> i64 {
-    let username = cxc_core::Username::parse(name).expect("a valid username");
-    cxc::db::accounts::create(
-        &app.state.db,
-        cxc::db::accounts::NewAccount {
-            username: &username,
-            password_hash: Some(hash),
-            is_admin: admin,
-            wikimedia_sub: None,
-        },
-    )
-    .await
-    .expect("create an account")
-    .id
-}
-
-/// A session as signing in makes one (signing in dozens of accounts through the form would
-/// meet its rate limit).
-async fn session(app: &TestApp, account_id: i64) -> String {
-    let secret = cxc::auth::random_secret();
-    cxc::db::accounts::create_session(
-        &app.state.db,
-        &cxc::auth::secret_hash(&secret),
-        account_id,
-        app.state.clock.unix() + 30 * 86_400,
-    )
-    .await
-    .expect("create a session");
-    secret
-}
-
-/// A client holding a session (or none) and a CSRF cookie it also sends as the header that
-/// forms may carry the token in, so that forms are posted as a browser would post them.
-fn client(session: Option<&str>) -> reqwest::Client {
-    let csrf = &cxc::auth::random_secret();
-    let mut cookies = format!("cxc_csrf={csrf}");
-    if let Some(session) = session {
-        cookies.push_str(&format!("; cxc_session={session}"));
-    }
-    let mut headers = HeaderMap::new();
-    headers.insert("cookie", HeaderValue::from_str(&cookies).unwrap());
-    headers.insert("x-csrf-token", HeaderValue::from_str(csrf).unwrap());
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client")
 }
 
 async fn profile(app: &TestApp, client: &reqwest::Client, offered: &[&str]) {

@@ -509,3 +509,50 @@ pub async fn call(
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+/// Creates an account straight in the database (no sign-up form, no rate limit).
+pub async fn account(db: &Db, name: &str, password_hash: &str, admin: bool) -> i64 {
+    let username = cxc_core::Username::parse(name).expect("a valid username");
+    cxc::db::accounts::create(
+        db,
+        cxc::db::accounts::NewAccount {
+            username: &username,
+            password_hash: Some(password_hash),
+            is_admin: admin,
+            wikimedia_sub: None,
+        },
+    )
+    .await
+    .expect("create an account")
+    .id
+}
+
+/// A session as signing in makes one, for tests that need many accounts signed in at once
+/// (signing them all in through the form would meet its rate limit) or a server in another
+/// process.
+pub async fn session(db: &Db, account_id: i64, expires_at: i64) -> String {
+    let secret = cxc::auth::random_secret();
+    cxc::db::accounts::create_session(db, &cxc::auth::secret_hash(&secret), account_id, expires_at)
+        .await
+        .expect("create a session");
+    secret
+}
+
+/// A client holding a session (or none) and a CSRF cookie it also sends as the header that
+/// forms may carry the token in, so that forms are posted as a browser would post them.
+pub fn session_client(session: Option<&str>) -> reqwest::Client {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let csrf = cxc::auth::random_secret();
+    let mut cookies = format!("cxc_csrf={csrf}");
+    if let Some(session) = session {
+        cookies.push_str(&format!("; cxc_session={session}"));
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert("cookie", HeaderValue::from_str(&cookies).unwrap());
+    headers.insert("x-csrf-token", HeaderValue::from_str(&csrf).unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
+}

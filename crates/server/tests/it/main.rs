@@ -12,6 +12,7 @@ mod common;
 mod connections;
 mod events;
 mod exchange;
+mod faults;
 mod holes;
 mod i18n_files;
 mod interchange;

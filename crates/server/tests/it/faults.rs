@@ -1,0 +1,341 @@
+//! Faults: the server process killed with SIGKILL in the middle of a burst of writes of
+//! several kinds (profiles, posts, messages) from several clients, then started again on the
+//! same database. Every write it acknowledged is there, and nothing is half-written: a
+//! profile's fields all come from one save, a post has all of its parts, a message is whole.
+//! On whichever engine the suite runs against.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::common::{TestDb, account, session, session_client};
+
+const WRITERS: usize = 4;
+/// Acknowledged writes before the kill: enough that every kind of write has landed often.
+const ACKNOWLEDGED_BEFORE_KILL: usize = 150;
+/// The capacities a profile save `i` wants: which of them, and how many, change with `i`, so
+/// that a profile mixing two saves would show.
+const WANTS: [&str; 4] = [
+    "wikidata-modelling",
+    "wikidata-imports",
+    "wikidata-lexemes",
+    "wikidata-property-proposals",
+];
+
+fn wanted(i: usize) -> Vec<&'static str> {
+    WANTS.iter().copied().skip(i % 4).take(1 + i % 3).collect()
+}
+
+async fn start(url: &str, listen: &str) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_cxc"))
+        .args(["serve", "--listen", listen, "--database", url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start cxc");
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("http://{listen}/healthz")).await
+            && r.status() == 200
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cxc did not start on {listen}");
+}
+
+/// What one writer sent and what the server acknowledged.
+#[derive(Default)]
+struct Written {
+    /// The highest profile save sent, and the highest acknowledged.
+    profile_sent: Option<usize>,
+    profile_acknowledged: Option<usize>,
+    /// Post ids by the write number that made them.
+    posts: BTreeMap<usize, i64>,
+    messages: Vec<usize>,
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Value,
+) -> Option<(u16, Value)> {
+    let response = client.request(method, url).json(&body).send().await.ok()?;
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Some((status, body))
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write_whole() {
+    let db = TestDb::new().await;
+    let database = cxc::db::Db::open(&db.url).await.expect("open the database");
+    let hash = cxc::auth::hash_password("a long enough password".to_owned())
+        .await
+        .unwrap();
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 86_400;
+    let mut clients = Vec::new();
+    let names =
+        std::iter::once("Teacher".to_owned()).chain((0..WRITERS).map(|w| format!("Writer{w}")));
+    for name in names {
+        let id = account(&database, &name, &hash, false).await;
+        clients.push(session_client(Some(&session(&database, id, expires).await)));
+    }
+    database.close().await;
+    let teacher = clients.remove(0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = |path: &str| format!("http://{listen}{path}");
+    let mut server = start(&db.url, &listen).await;
+
+    use reqwest::Method as M;
+    let (status, _) = call(
+        &teacher,
+        M::PUT,
+        url("/api/v1/me/profile"),
+        json!({"display_name": "Teacher", "known": ["wikidata-sparql"], "offered": ["wikidata-sparql"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let mut threads = Vec::new();
+    for client in &clients {
+        let (status, _) = call(
+            client,
+            M::PUT,
+            url("/api/v1/me/profile"),
+            json!({"display_name": "New"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        let (status, c) = call(
+            client,
+            M::POST,
+            url("/api/v1/connections"),
+            json!({"to": "Teacher", "capacity": "wikidata-sparql", "message": "Could you show me SPARQL?"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 201, "{c}");
+        let thread = format!("/api/v1/connections/{}", c["id"]);
+        let (status, _) = call(
+            &teacher,
+            M::POST,
+            url(&format!("{thread}/answer")),
+            json!({"action": "accept"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        threads.push(thread);
+    }
+
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let mut writers = tokio::task::JoinSet::new();
+    for (w, (client, thread)) in clients.iter().cloned().zip(threads.clone()).enumerate() {
+        let acknowledged = acknowledged.clone();
+        let base = format!("http://{listen}");
+        writers.spawn(async move {
+            let mut written = Written::default();
+            for i in 0.. {
+                let answer = match i % 3 {
+                    0 => {
+                        written.profile_sent = Some(i);
+                        call(
+                            &client,
+                            M::PUT,
+                            format!("{base}/api/v1/me/profile"),
+                            json!({"display_name": format!("Name {i}"), "bio": format!("Bio {i}"), "wanted": wanted(i)}),
+                        )
+                        .await
+                    }
+                    1 => call(
+                        &client,
+                        M::POST,
+                        format!("{base}/api/v1/posts"),
+                        json!({"kind": "ask", "title": format!("Writer {w} asks {i}"), "body": format!("Body {i}"), "capacities": wanted(i)}),
+                    )
+                    .await,
+                    _ => call(
+                        &client,
+                        M::POST,
+                        format!("{base}{thread}/messages"),
+                        json!({"body": format!("Writer {w} says {i}")}),
+                    )
+                    .await,
+                };
+                // The server is gone: what was not answered was not acknowledged.
+                let Some((status, body)) = answer else { break };
+                assert!((200..300).contains(&status), "write {i} of writer {w}: {status} {body}");
+                match i % 3 {
+                    0 => written.profile_acknowledged = Some(i),
+                    1 => {
+                        written.posts.insert(i, body["id"].as_i64().unwrap());
+                    }
+                    _ => written.messages.push(i),
+                }
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+            }
+            (w, written)
+        });
+    }
+    while acknowledged.load(Ordering::SeqCst) < ACKNOWLEDGED_BEFORE_KILL {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pid = server.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    server.wait().await.unwrap();
+    let mut written = BTreeMap::new();
+    while let Some(done) = writers.join_next().await {
+        let (w, what) = done.expect("a writer");
+        written.insert(w, what);
+    }
+    let total = acknowledged.load(Ordering::SeqCst);
+    assert!(total >= ACKNOWLEDGED_BEFORE_KILL);
+
+    let mut server = start(&db.url, &listen).await;
+    for (w, what) in &written {
+        let client = &clients[*w];
+        let (_, profile) = call(client, M::GET, url("/api/v1/me/profile"), Value::Null)
+            .await
+            .unwrap();
+        let name = profile["display_name"].as_str().unwrap();
+        let i: usize = name.strip_prefix("Name ").expect(name).parse().unwrap();
+        assert!(
+            Some(i) >= what.profile_acknowledged && Some(i) <= what.profile_sent,
+            "writer {w}: the profile is save {i}, acknowledged up to {:?}, sent up to {:?}",
+            what.profile_acknowledged,
+            what.profile_sent
+        );
+        assert_eq!(
+            profile["bio"],
+            format!("Bio {i}"),
+            "writer {w}: one save, whole"
+        );
+        let wants: Vec<&str> = profile["wanted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["capacity"].as_str().unwrap())
+            .collect();
+        let mut expected = wanted(i);
+        expected.sort_unstable();
+        let mut wants = wants;
+        wants.sort_unstable();
+        assert_eq!(wants, expected, "writer {w}: the wants of save {i}");
+
+        for (i, id) in &what.posts {
+            let (status, post) = call(
+                client,
+                M::GET,
+                url(&format!("/api/v1/posts/{id}")),
+                Value::Null,
+            )
+            .await
+            .unwrap();
+            assert_eq!(status, 200, "writer {w}: acknowledged post {i} is there");
+            assert_eq!(post["title"], format!("Writer {w} asks {i}"));
+            assert_eq!(post["body"], format!("Body {i}"));
+            let mut capacities: Vec<&str> = post["capacities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["value"].as_str().unwrap())
+                .collect();
+            capacities.sort_unstable();
+            let mut expected = wanted(*i);
+            expected.sort_unstable();
+            assert_eq!(
+                capacities, expected,
+                "writer {w}: post {i} has all its parts"
+            );
+        }
+        // A post the kill cut off before its answer may be there too, but whole.
+        let (_, export) = call(client, M::GET, url("/api/v1/me/export"), Value::Null)
+            .await
+            .unwrap();
+        for post in export["posts"].as_array().unwrap() {
+            let title = post["title"].as_str().unwrap();
+            let i: usize = title
+                .strip_prefix(&format!("Writer {w} asks "))
+                .expect(title)
+                .parse()
+                .unwrap();
+            assert_eq!(
+                post["body"],
+                format!("Body {i}"),
+                "writer {w}: {title} is whole"
+            );
+        }
+
+        let thread = &threads[*w];
+        let (_, messages) = call(
+            client,
+            M::GET,
+            url(&format!("{thread}/messages")),
+            Value::Null,
+        )
+        .await
+        .unwrap();
+        let bodies: Vec<&str> = messages["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap())
+            .collect();
+        for i in &what.messages {
+            let body = format!("Writer {w} says {i}");
+            assert!(
+                bodies.contains(&body.as_str()),
+                "writer {w}: acknowledged message {i} is there"
+            );
+        }
+        for body in &bodies[1..] {
+            assert!(
+                body.starts_with(&format!("Writer {w} says ")),
+                "writer {w}: {body}"
+            );
+        }
+    }
+    if !db.url.starts_with("postgres") {
+        let database = cxc::db::Db::open(&db.url).await.unwrap();
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(database.pool())
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+        database.close().await;
+    }
+    let (status, _) = call(
+        &clients[0],
+        M::PUT,
+        url("/api/v1/me/profile"),
+        json!({"display_name": "After"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "the restarted server takes writes");
+    server.kill().await.unwrap();
+    eprintln!("killed after {total} acknowledged writes; all there and whole after restart");
+}
