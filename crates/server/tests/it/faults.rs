@@ -1,8 +1,9 @@
-//! Faults: the server process killed with SIGKILL in the middle of a burst of writes of
+//! Faults. The server process killed with SIGKILL in the middle of a burst of writes of
 //! several kinds (profiles, posts, messages) from several clients, then started again on the
-//! same database. Every write it acknowledged is there, and nothing is half-written: a
-//! profile's fields all come from one save, a post has all of its parts, a message is whole.
-//! On whichever engine the suite runs against.
+//! same database: every write it acknowledged is there, and nothing is half-written (a
+//! profile's fields all come from one save, a post has all of its parts, a message is whole),
+//! on whichever engine the suite runs against. And PostgreSQL stopped under two instances and
+//! started again: both report it, fail fast, and recover by themselves.
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -338,4 +339,251 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
     assert_eq!(status, 200, "the restarted server takes writes");
     server.kill().await.unwrap();
     eprintln!("killed after {total} acknowledged writes; all there and whole after restart");
+}
+
+/// A PostgreSQL server of the test's own, in a temporary folder, that it may stop and start
+/// (the suite's shared server must stay up for the other tests).
+struct PrivatePostgres {
+    bin: std::path::PathBuf,
+    data: tempfile::TempDir,
+    port: u16,
+    /// Who runs the server: PostgreSQL refuses to run as root.
+    user: Option<&'static str>,
+}
+
+impl PrivatePostgres {
+    fn new() -> PrivatePostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server programs in /usr/lib/postgresql (scripts/ensure-postgres installs them)")
+            .filter_map(|e| Some(e.ok()?.path().join("bin")))
+            .filter(|b| b.join("pg_ctl").exists())
+            .max()
+            .expect("pg_ctl under /usr/lib/postgresql");
+        let data = tempfile::tempdir().unwrap();
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let user = root.then_some("postgres");
+        if let Some(user) = user {
+            let owned = std::process::Command::new("chown")
+                .args([user, &data.path().display().to_string()])
+                .status()
+                .unwrap();
+            assert!(owned.success());
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = PrivatePostgres {
+            bin,
+            data,
+            port,
+            user,
+        };
+        let dir = pg.dir();
+        pg.run("initdb", &["-D", &dir, "-A", "trust", "-U", "postgres"]);
+        pg.start();
+        pg
+    }
+
+    fn dir(&self) -> String {
+        self.data.path().join("cluster").display().to_string()
+    }
+
+    fn command(&self, program: &str) -> std::process::Command {
+        let program = self.bin.join(program).display().to_string();
+        match self.user {
+            Some(user) => {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", user, "--", &program]);
+                c
+            }
+            None => std::process::Command::new(&program),
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.data.path().display()
+        );
+        let log = self.data.path().join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &["-D", &self.dir(), "-l", &log, "-o", &options, "-w", "start"],
+        );
+    }
+
+    /// Stops the server at once, cutting off every connection (as a crash or a failover would).
+    fn stop(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.dir(), "-m", "immediate", "-w", "stop"],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.dir(), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// Requests while the database is down: each is answered within `limit`, with a problem
+/// document when it needed the database, and never with an internal error.
+async fn answered_in_time(client: &reqwest::Client, url: String, limit: Duration) -> (u16, Value) {
+    let started = std::time::Instant::now();
+    let response = tokio::time::timeout(limit, client.get(&url).send())
+        .await
+        .unwrap_or_else(|_| panic!("{url} hung past {limit:?}"))
+        .unwrap();
+    assert!(started.elapsed() < limit);
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_going_away_is_reported_and_survived_by_every_instance() {
+    if crate::common::engine() != "postgres" {
+        eprintln!("SKIPPED: the PostgreSQL outage runs with the PostgreSQL suite");
+        return;
+    }
+    use crate::common::TestApp;
+    use reqwest::Method as M;
+    let pg = PrivatePostgres::new();
+    let db = TestDb::postgres(&pg.url()).await;
+    let second_db = db.shared();
+    let timeout = Duration::from_secs(10);
+    let a = TestApp::spawn_on(db, |c| c.request_timeout = timeout).await;
+    let b = TestApp::spawn_on(second_db, |c| c.request_timeout = timeout).await;
+    let writer = a.signed_in("Writer", false).await;
+    let profile =
+        |name: &str| json!({"display_name": name, "languages": [{"code": "sw", "level": 4}]});
+    let (status, _) = call(
+        &writer,
+        M::PUT,
+        a.url("/api/v1/me/profile"),
+        profile("Before"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+
+    pg.stop();
+    for app in [&a, &b] {
+        let (status, health) = answered_in_time(&app.client, app.url("/healthz"), timeout).await;
+        assert_eq!(
+            (status, health["status"].as_str()),
+            (503, Some("unavailable"))
+        );
+    }
+    // A burst of reads and writes: the writes are refused quickly with a problem document;
+    // what the read model answers from memory still works.
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (writer, url) = (writer.clone(), a.url("/api/v1/me/profile"));
+        burst.spawn(async move {
+            let started = std::time::Instant::now();
+            let response = writer
+                .put(url)
+                .json(&json!({"display_name": format!("During {i}")}))
+                .send()
+                .await
+                .unwrap();
+            (
+                started.elapsed(),
+                response.status().as_u16(),
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        });
+    }
+    while let Some(done) = burst.join_next().await {
+        let (took, status, kind) = done.unwrap();
+        assert!(took < timeout, "a write took {took:?}");
+        assert_eq!((status, kind.as_str()), (503, "application/problem+json"));
+    }
+    let (status, problem) = call(
+        &writer,
+        M::PUT,
+        a.url("/api/v1/me/profile"),
+        profile("During"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (503, Some("unavailable"))
+    );
+    let (status, found) =
+        answered_in_time(&b.client, b.url("/api/v1/profiles?language=sw"), timeout).await;
+    assert_eq!(status, 200, "search answers from memory: {found}");
+
+    pg.start();
+    let mut healthy = false;
+    for _ in 0..100 {
+        if answered_in_time(&a.client, a.url("/healthz"), timeout)
+            .await
+            .0
+            == 200
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the first instance is healthy again by itself");
+    let (status, _) = call(
+        &writer,
+        M::PUT,
+        a.url("/api/v1/me/profile"),
+        profile("After"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "writes work again");
+    // The second instance learns of it through the change log, which it follows again.
+    let mut followed = false;
+    for _ in 0..100 {
+        let (_, found) =
+            answered_in_time(&b.client, b.url("/api/v1/profiles?q=After"), timeout).await;
+        if found["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|p| p["username"] == "Writer"))
+        {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(followed, "the second instance follows the change log again");
+    assert_eq!(
+        answered_in_time(&b.client, b.url("/healthz"), timeout)
+            .await
+            .0,
+        200
+    );
 }
