@@ -33,6 +33,9 @@ pub enum AppError {
     TooLarge,
     #[error("the database does not answer")]
     Unavailable,
+    /// The database's disk is full: nothing was written.
+    #[error("no space left for the database")]
+    StorageFull,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -102,6 +105,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -120,6 +124,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::TooLarge => "payload_too_large",
             AppError::Unavailable => "unavailable",
+            AppError::StorageFull => "insufficient_storage",
             AppError::Internal(_) => "internal",
         }
     }
@@ -136,6 +141,7 @@ impl AppError {
             AppError::Invalid(_) => "cxc-error-invalid-input",
             AppError::TooLarge => "cxc-error-body-too-large",
             AppError::Unavailable => "cxc-error-unavailable",
+            AppError::StorageFull => "cxc-error-storage-full",
             AppError::Internal(_) => "cxc-error-internal",
         }
     }
@@ -164,9 +170,21 @@ impl From<sqlx::Error> for AppError {
                 tracing::error!(error = %err, "database unavailable");
                 AppError::Unavailable
             }
+            other if is_storage_full(&other) => {
+                tracing::error!(error = %other, "the database's disk is full");
+                AppError::StorageFull
+            }
             other => AppError::Internal(other.into()),
         }
     }
+}
+
+/// Whether the database refused a write for want of disk space: SQLite's `SQLITE_FULL`, or
+/// PostgreSQL's `disk_full`.
+fn is_storage_full(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "13" || code == "53100")
 }
 
 impl IntoResponse for AppError {

@@ -587,3 +587,173 @@ async fn postgres_going_away_is_reported_and_survived_by_every_instance() {
         200
     );
 }
+
+/// A small filesystem of the test's own, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `megabytes`, or says why it cannot (mounting needs root).
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            eprintln!(
+                "SKIPPED: cannot mount a small filesystem: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Writes a file until the filesystem has no space left.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.write_all(&[0u8; 512]);
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
+    use crate::common::TestApp;
+    use reqwest::Method as M;
+    if crate::common::engine() != "sqlite" {
+        eprintln!("SKIPPED: the full disk is SQLite's (PostgreSQL's disk is its server's)");
+        return;
+    }
+    let Some(disk) = SmallDisk::mount(16) else {
+        return;
+    };
+    let file = disk.path().join("cxc.sqlite3");
+    let app = TestApp::spawn_on(TestDb::sqlite_file(&file), |_| {}).await;
+    let writer = app.signed_in("Writer", false).await;
+    let (status, _) = call(
+        &writer,
+        M::PUT,
+        app.url("/api/v1/me/profile"),
+        json!({"display_name": "Before", "languages": [{"code": "sw", "level": 4}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+
+    let filler = disk.fill();
+    // SQLite reuses the space its write-ahead log already holds, so the first writes may still
+    // fit: write until they no longer do.
+    let post = |i: usize| json!({"kind": "ask", "title": format!("Ask {i}"), "body": "A long question. ".repeat(200)});
+    let mut stored = Vec::new();
+    let mut refused = 0;
+    for i in 0..200 {
+        let (status, answer) = call(&writer, M::POST, app.url("/api/v1/posts"), post(i))
+            .await
+            .unwrap();
+        match status {
+            201 => stored.push(answer["id"].as_i64().unwrap()),
+            _ => {
+                assert_eq!(
+                    (status, answer["code"].as_str()),
+                    (507, Some("insufficient_storage")),
+                    "{answer}"
+                );
+                assert_eq!(
+                    answer["detail"],
+                    app.state.i18n.text("en", "cxc-error-storage-full", &[])
+                );
+                refused += 1;
+                if refused == 3 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(refused, 3, "the full disk refuses writes");
+    let (status, me) = call(&writer, M::GET, app.url("/api/v1/me"), Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "reading still works: {me}");
+    let (status, _) = call(&writer, M::GET, app.url("/people"), Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    std::fs::remove_file(filler).unwrap();
+    // More writes than the pool has connections: none of them was left unusable.
+    for i in 0..12 {
+        let (status, after) = call(&writer, M::POST, app.url("/api/v1/posts"), post(1000 + i))
+            .await
+            .unwrap();
+        assert_eq!(
+            status, 201,
+            "writes work again once space is freed: {after}"
+        );
+        stored.push(after["id"].as_i64().unwrap());
+    }
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+
+    // Started again on the file, cxc holds exactly what it acknowledged.
+    let db = app.stop().await;
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let writer = app.signed_in("Reader", false).await;
+    let (_, board) = call(
+        &writer,
+        M::GET,
+        app.url("/api/v1/posts?limit=100"),
+        Value::Null,
+    )
+    .await
+    .unwrap();
+    let mut ids: Vec<i64> = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    stored.sort_unstable();
+    assert_eq!(ids, stored, "every acknowledged post, and no refused one");
+    let (_, before) = call(
+        &writer,
+        M::GET,
+        app.url("/api/v1/profiles/Writer"),
+        Value::Null,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        before["display_name"], "Before",
+        "what was there before is intact"
+    );
+    eprintln!(
+        "{} posts stored before and after the disk filled, {refused} refused",
+        stored.len()
+    );
+}
