@@ -529,8 +529,8 @@ impl World {
     }
 
     /// A read with only this world's items in its lists, and without notifications' read
-    /// marks: a refused form shows its page again, and seeing a page marks its notifications
-    /// read.
+    /// marks (a refused form shows its page again, and seeing a page marks its notifications
+    /// read).
     fn mine(&self, mut read: Value) -> Value {
         let ours = |item: &Value| {
             let text = item.to_string();
@@ -543,6 +543,8 @@ impl World {
                     items.retain(ours);
                 }
                 if let Some(Value::Array(notifications)) = fields.get_mut("notifications") {
+                    // Other worlds' events are suggested to this world's people at any time.
+                    notifications.retain(|n| n["kind"] != "event_suggested");
                     for n in notifications.iter_mut().filter_map(Value::as_object_mut) {
                         n.remove("read");
                     }
