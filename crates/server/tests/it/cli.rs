@@ -186,11 +186,7 @@ fn help_explains_the_commands() {
 #[tokio::test]
 async fn serve_prints_the_url_and_stops_cleanly_on_sigterm() {
     let db = crate::common::TestDb::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cxc"))
         .args(["serve", "--demo", "--listen", &listen])

@@ -212,18 +212,7 @@ impl TestApp {
         let hash = cxc::auth::hash_password(password.to_owned())
             .await
             .expect("hash");
-        let name = cxc_core::Username::parse(username).expect("valid username");
-        cxc::db::accounts::create(
-            &self.state.db,
-            cxc::db::accounts::NewAccount {
-                username: &name,
-                password_hash: Some(&hash),
-                is_admin: admin,
-                wikimedia_sub: None,
-            },
-        )
-        .await
-        .expect("create account");
+        account(&self.state.db, username, &hash, admin).await;
         let client = browser();
         let html = client
             .get(self.url("/login"))
@@ -390,11 +379,7 @@ impl SmtpServer {
             eprintln!("SKIPPED: CXC_TEST_PYTHON is not set (scripts/test sets it)");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut server = SmtpServer {
             port,
             python,
@@ -555,4 +540,20 @@ pub fn session_client(session: Option<&str>) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("HTTP client")
+}
+
+/// A port nothing listens on now, for a server started by the test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The wait a rate-limited answer asks for, in seconds.
+pub fn retry_after(response: &reqwest::Response) -> u64 {
+    assert_eq!(response.status(), 429);
+    let wait = response.headers()["retry-after"].to_str().unwrap();
+    wait.parse().expect("Retry-After in seconds")
 }

@@ -19,17 +19,29 @@ use crate::common::{TestDb, account, session, session_client};
 const WRITERS: usize = 4;
 /// Acknowledged writes before the kill: enough that every kind of write has landed often.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 150;
-/// The capacities a profile save `i` wants: which of them, and how many, change with `i`, so
-/// that a profile mixing two saves would show.
+/// The capacities write `i` names: which of them, and how many, change with `i`, so that a
+/// profile or post mixing two writes would show. In key order, as `keys` reads them back.
 const WANTS: [&str; 4] = [
-    "wikidata-modelling",
     "wikidata-imports",
     "wikidata-lexemes",
+    "wikidata-modelling",
     "wikidata-property-proposals",
 ];
 
 fn wanted(i: usize) -> Vec<&'static str> {
     WANTS.iter().copied().skip(i % 4).take(1 + i % 3).collect()
+}
+
+/// The capacity keys in `field` of each entry of a list, in key order.
+fn keys<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry[field].as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    keys
 }
 
 async fn start(url: &str, listen: &str) -> Child {
@@ -62,7 +74,8 @@ struct Written {
     messages: Vec<usize>,
 }
 
-async fn call(
+/// A JSON request that may find the server gone (`None`), unlike `common::call`.
+async fn try_call(
     client: &reqwest::Client,
     method: reqwest::Method,
     url: String,
@@ -96,17 +109,13 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
     }
     database.close().await;
     let teacher = clients.remove(0);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let url = |path: &str| format!("http://{listen}{path}");
     let mut server = start(&db.url, &listen).await;
 
     use reqwest::Method as M;
-    let (status, _) = call(
+    let (status, _) = try_call(
         &teacher,
         M::PUT,
         url("/api/v1/me/profile"),
@@ -117,7 +126,7 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
     assert_eq!(status, 200);
     let mut threads = Vec::new();
     for client in &clients {
-        let (status, _) = call(
+        let (status, _) = try_call(
             client,
             M::PUT,
             url("/api/v1/me/profile"),
@@ -126,7 +135,7 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
         .await
         .unwrap();
         assert_eq!(status, 200);
-        let (status, c) = call(
+        let (status, c) = try_call(
             client,
             M::POST,
             url("/api/v1/connections"),
@@ -136,7 +145,7 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
         .unwrap();
         assert_eq!(status, 201, "{c}");
         let thread = format!("/api/v1/connections/{}", c["id"]);
-        let (status, _) = call(
+        let (status, _) = try_call(
             &teacher,
             M::POST,
             url(&format!("{thread}/answer")),
@@ -159,7 +168,7 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
                 let answer = match i % 3 {
                     0 => {
                         written.profile_sent = Some(i);
-                        call(
+                        try_call(
                             &client,
                             M::PUT,
                             format!("{base}/api/v1/me/profile"),
@@ -167,14 +176,14 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
                         )
                         .await
                     }
-                    1 => call(
+                    1 => try_call(
                         &client,
                         M::POST,
                         format!("{base}/api/v1/posts"),
                         json!({"kind": "ask", "title": format!("Writer {w} asks {i}"), "body": format!("Body {i}"), "capacities": wanted(i)}),
                     )
                     .await,
-                    _ => call(
+                    _ => try_call(
                         &client,
                         M::POST,
                         format!("{base}{thread}/messages"),
@@ -218,7 +227,7 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
     let mut server = start(&db.url, &listen).await;
     for (w, what) in &written {
         let client = &clients[*w];
-        let (_, profile) = call(client, M::GET, url("/api/v1/me/profile"), Value::Null)
+        let (_, profile) = try_call(client, M::GET, url("/api/v1/me/profile"), Value::Null)
             .await
             .unwrap();
         let name = profile["display_name"].as_str().unwrap();
@@ -234,20 +243,14 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
             format!("Bio {i}"),
             "writer {w}: one save, whole"
         );
-        let wants: Vec<&str> = profile["wanted"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["capacity"].as_str().unwrap())
-            .collect();
-        let mut expected = wanted(i);
-        expected.sort_unstable();
-        let mut wants = wants;
-        wants.sort_unstable();
-        assert_eq!(wants, expected, "writer {w}: the wants of save {i}");
+        assert_eq!(
+            keys(&profile["wanted"], "capacity"),
+            wanted(i),
+            "writer {w}: the wants of save {i}"
+        );
 
         for (i, id) in &what.posts {
-            let (status, post) = call(
+            let (status, post) = try_call(
                 client,
                 M::GET,
                 url(&format!("/api/v1/posts/{id}")),
@@ -258,22 +261,14 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
             assert_eq!(status, 200, "writer {w}: acknowledged post {i} is there");
             assert_eq!(post["title"], format!("Writer {w} asks {i}"));
             assert_eq!(post["body"], format!("Body {i}"));
-            let mut capacities: Vec<&str> = post["capacities"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["value"].as_str().unwrap())
-                .collect();
-            capacities.sort_unstable();
-            let mut expected = wanted(*i);
-            expected.sort_unstable();
             assert_eq!(
-                capacities, expected,
+                keys(&post["capacities"], "value"),
+                wanted(*i),
                 "writer {w}: post {i} has all its parts"
             );
         }
         // A post the kill cut off before its answer may be there too, but whole.
-        let (_, export) = call(client, M::GET, url("/api/v1/me/export"), Value::Null)
+        let (_, export) = try_call(client, M::GET, url("/api/v1/me/export"), Value::Null)
             .await
             .unwrap();
         for post in export["posts"].as_array().unwrap() {
@@ -288,10 +283,15 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
                 format!("Body {i}"),
                 "writer {w}: {title} is whole"
             );
+            assert_eq!(
+                keys(&post["capacities"], "value"),
+                wanted(i),
+                "writer {w}: {title} has all its parts"
+            );
         }
 
         let thread = &threads[*w];
-        let (_, messages) = call(
+        let (_, messages) = try_call(
             client,
             M::GET,
             url(&format!("{thread}/messages")),
@@ -328,7 +328,7 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_write
         assert_eq!(check, "ok");
         database.close().await;
     }
-    let (status, _) = call(
+    let (status, _) = try_call(
         &clients[0],
         M::PUT,
         url("/api/v1/me/profile"),
@@ -372,11 +372,7 @@ impl PrivatePostgres {
                 .unwrap();
             assert!(owned.success());
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::common::free_port();
         let pg = PrivatePostgres {
             bin,
             data,
@@ -480,7 +476,7 @@ async fn postgres_going_away_is_reported_and_survived_by_every_instance() {
     let writer = a.signed_in("Writer", false).await;
     let profile =
         |name: &str| json!({"display_name": name, "languages": [{"code": "sw", "level": 4}]});
-    let (status, _) = call(
+    let (status, _) = try_call(
         &writer,
         M::PUT,
         a.url("/api/v1/me/profile"),
@@ -526,7 +522,7 @@ async fn postgres_going_away_is_reported_and_survived_by_every_instance() {
         assert!(took < timeout, "a write took {took:?}");
         assert_eq!((status, kind.as_str()), (503, "application/problem+json"));
     }
-    let (status, problem) = call(
+    let (status, problem) = try_call(
         &writer,
         M::PUT,
         a.url("/api/v1/me/profile"),
@@ -556,7 +552,7 @@ async fn postgres_going_away_is_reported_and_survived_by_every_instance() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(healthy, "the first instance is healthy again by itself");
-    let (status, _) = call(
+    let (status, _) = try_call(
         &writer,
         M::PUT,
         a.url("/api/v1/me/profile"),
@@ -652,7 +648,7 @@ async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
     let file = disk.path().join("cxc.sqlite3");
     let app = TestApp::spawn_on(TestDb::sqlite_file(&file), |_| {}).await;
     let writer = app.signed_in("Writer", false).await;
-    let (status, _) = call(
+    let (status, _) = try_call(
         &writer,
         M::PUT,
         app.url("/api/v1/me/profile"),
@@ -669,7 +665,7 @@ async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
     let mut stored = Vec::new();
     let mut refused = 0;
     for i in 0..200 {
-        let (status, answer) = call(&writer, M::POST, app.url("/api/v1/posts"), post(i))
+        let (status, answer) = try_call(&writer, M::POST, app.url("/api/v1/posts"), post(i))
             .await
             .unwrap();
         match status {
@@ -692,11 +688,11 @@ async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
         }
     }
     assert_eq!(refused, 3, "the full disk refuses writes");
-    let (status, me) = call(&writer, M::GET, app.url("/api/v1/me"), Value::Null)
+    let (status, me) = try_call(&writer, M::GET, app.url("/api/v1/me"), Value::Null)
         .await
         .unwrap();
     assert_eq!(status, 200, "reading still works: {me}");
-    let (status, _) = call(&writer, M::GET, app.url("/people"), Value::Null)
+    let (status, _) = try_call(&writer, M::GET, app.url("/people"), Value::Null)
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -704,7 +700,7 @@ async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
     std::fs::remove_file(filler).unwrap();
     // More writes than the pool has connections: none of them was left unusable.
     for i in 0..12 {
-        let (status, after) = call(&writer, M::POST, app.url("/api/v1/posts"), post(1000 + i))
+        let (status, after) = try_call(&writer, M::POST, app.url("/api/v1/posts"), post(1000 + i))
             .await
             .unwrap();
         assert_eq!(
@@ -723,7 +719,7 @@ async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
     let db = app.stop().await;
     let app = TestApp::spawn_on(db, |_| {}).await;
     let writer = app.signed_in("Reader", false).await;
-    let (_, board) = call(
+    let (_, board) = try_call(
         &writer,
         M::GET,
         app.url("/api/v1/posts?limit=100"),
@@ -740,7 +736,7 @@ async fn a_full_disk_refuses_writes_clearly_corrupts_nothing_and_passes() {
     ids.sort_unstable();
     stored.sort_unstable();
     assert_eq!(ids, stored, "every acknowledged post, and no refused one");
-    let (_, before) = call(
+    let (_, before) = try_call(
         &writer,
         M::GET,
         app.url("/api/v1/profiles/Writer"),

@@ -270,12 +270,6 @@ async fn create_account(app: &TestApp, name: &str) {
     cxc::db::accounts::create(&app.state.db, new).await.unwrap();
 }
 
-fn retry_after(response: &reqwest::Response) -> u64 {
-    assert_eq!(response.status(), 429);
-    let wait = response.headers()["retry-after"].to_str().unwrap();
-    wait.parse().expect("Retry-After in seconds")
-}
-
 #[tokio::test]
 async fn guessing_passwords_locks_out_neither_the_owner_nor_the_neighbours() {
     let app =
@@ -296,7 +290,7 @@ async fn guessing_passwords_locks_out_neither_the_owner_nor_the_neighbours() {
             &[("username", "Owner"), ("password", PASSWORD)],
         )
         .await;
-    let wait = retry_after(&refused);
+    let wait = crate::common::retry_after(&refused);
 
     // The owner, elsewhere, and a colleague behind the attacker's address still sign in.
     assert_eq!(
@@ -359,7 +353,7 @@ async fn sign_ups_are_limited_per_address() {
         assert_eq!(response.status(), 303, "sign-up {i}");
     }
     let refused = sign_up("192.0.2.10", "One Too Many".into()).await;
-    let wait = retry_after(&refused);
+    let wait = crate::common::retry_after(&refused);
     assert_eq!(
         refused.headers()["content-type"],
         "application/problem+json"
