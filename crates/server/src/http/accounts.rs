@@ -568,4 +568,55 @@ mod tests {
         }
         assert_eq!(safe_return(None), "/");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Targets an attacker would try: schemes, slashes and backslashes, the characters
+        /// browsers drop, encoded forms, and anything else.
+        fn target() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("/".to_owned()),
+                Just("\\".to_owned()),
+                Just("//".to_owned()),
+                Just("evil.example".to_owned()),
+                Just("https:".to_owned()),
+                Just("javascript:".to_owned()),
+                Just("%2f".to_owned()),
+                Just("@".to_owned()),
+                Just("..".to_owned()),
+                Just("?".to_owned()),
+                Just("#".to_owned()),
+                "[\\t\\n\\r \\x00\\x0b\\x7f\\u{85}\\u{a0}\\u{2028}\\u{feff}]",
+                "\\PC{0,3}",
+            ];
+            prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Read as a browser reads a `Location` header (the WHATWG URL parser), wherever a
+            /// return target leads stays on this site, and it always fits in a header.
+            #[test]
+            fn every_return_target_stays_on_this_site(t in target()) {
+                let site = url::Url::parse("https://cxc.example/account").unwrap();
+                let to = safe_return(Some(&t));
+                prop_assert!(axum::http::HeaderValue::from_str(&to).is_ok(), "{to:?}");
+                let landed = site.join(&to).unwrap();
+                prop_assert_eq!(landed.scheme(), "https");
+                prop_assert_eq!(landed.host_str(), Some("cxc.example"), "{:?} became {:?}", t, to);
+                prop_assert!(landed.username().is_empty() && landed.port().is_none());
+            }
+
+            /// A plain path on this site comes back as it was: the check refuses only what it must.
+            #[test]
+            fn plain_paths_are_kept(t in "/[a-z0-9/_.-]{0,20}(\\?[a-z=&]{0,10})?") {
+                prop_assume!(!t.starts_with("//"));
+                prop_assert_eq!(safe_return(Some(&t)), t);
+            }
+        }
+    }
 }

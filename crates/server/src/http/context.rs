@@ -536,3 +536,43 @@ fn finish(
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// A cookie cxc set is found again among any others a browser sends, in any order and
+        /// spread over several headers; a name that was never set is not found.
+        #[test]
+        fn a_set_cookie_is_read_back_among_others(
+            value in "[A-Za-z0-9_-]{1,43}",
+            others in prop::collection::vec(("[a-z]{1,8}", "[!#-+--:<-~]{0,12}"), 0..6),
+            split in any::<bool>(),
+        ) {
+            let set = set_cookie(SESSION_COOKIE, &value, Some(60), true);
+            let sent = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let mut cookies: Vec<String> = others
+                .iter()
+                .filter(|(k, _)| k != SESSION_COOKIE)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let half = cookies.len() / 2;
+            cookies.insert(half, sent);
+            let mut headers = HeaderMap::new();
+            if split {
+                for c in &cookies {
+                    headers.append(header::COOKIE, HeaderValue::from_str(c).unwrap());
+                }
+            } else {
+                headers.insert(header::COOKIE, HeaderValue::from_str(&cookies.join("; ")).unwrap());
+            }
+            prop_assert_eq!(cookie(&headers, SESSION_COOKIE), Some(value.as_str()));
+            prop_assert_eq!(cookie(&headers, "cxc_absent"), None);
+        }
+    }
+}

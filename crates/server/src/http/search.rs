@@ -699,3 +699,67 @@ async fn people_page(
     })?
     .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+        let name = prop_oneof![
+            Just("cursor".to_owned()),
+            Just("uselang".to_owned()),
+            Just("q".to_owned()),
+            Just("offers".to_owned()),
+            "\\PC{1,6}",
+        ];
+        prop::collection::vec((name, "\\PC{0,8}"), 0..6)
+    }
+
+    fn query_of(link: &str) -> Vec<(String, String)> {
+        let (_, query) = link.split_once('?').expect("a link with a query");
+        Params::parse(Some(query)).expect("a link cxc wrote").pairs
+    }
+
+    fn kept(pairs: &[(String, String)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor" && k != "uselang")
+            .cloned()
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_query_string_is_read_or_refused(raw in "\\PC{0,40}|[a-z=&%+0-9A-F]{0,40}") {
+            let _ = Params::parse(Some(&raw));
+        }
+
+        /// A facet link reads back as the same search with the one value toggled: added when
+        /// it was absent, removed when present, and without a cursor or a language.
+        #[test]
+        fn facet_links_toggle_one_value(pairs in pairs(), name in "\\PC{1,6}", value in "\\PC{1,6}") {
+            let params = Params { pairs: pairs.clone() };
+            let read = query_of(&params.toggled("/people", &name, &value));
+            let mut expected = kept(&pairs);
+            let present = expected.iter().any(|(k, v)| *k == name && *v == value);
+            expected.retain(|(k, v)| !(*k == name && *v == value));
+            if !present {
+                expected.push((name.clone(), value.clone()));
+            }
+            prop_assert_eq!(read, expected);
+        }
+
+        #[test]
+        fn next_page_links_carry_the_search_and_one_cursor(pairs in pairs(), cursor in "\\PC{1,12}") {
+            let params = Params { pairs: pairs.clone() };
+            let read = query_of(&params.with_cursor("/people", &cursor));
+            let mut expected = kept(&pairs);
+            expected.push(("cursor".to_owned(), cursor));
+            prop_assert_eq!(read, expected);
+        }
+    }
+}

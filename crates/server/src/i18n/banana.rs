@@ -238,4 +238,112 @@ mod tests {
         assert_eq!(fmt("fr", msg, &["1", "Ana"]), "Ana has one offer");
         assert_eq!(fmt("fr", msg, &["3", "Ana"]), "Ana has 3 offers");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Writes nodes back as Banana source, the inverse of [`parse`].
+        fn print(nodes: &[Node]) -> String {
+            let mut out = String::new();
+            for node in nodes {
+                match node {
+                    Node::Text(text) => out.push_str(text),
+                    Node::Param(n) => out.push_str(&format!("${n}")),
+                    Node::Plural(selector, forms) | Node::Gender(selector, forms) => {
+                        let word = if matches!(node, Node::Plural(..)) {
+                            "PLURAL"
+                        } else {
+                            "GENDER"
+                        };
+                        out.push_str(&format!("{{{{{word}:{}", print(selector)));
+                        for form in forms {
+                            out.push('|');
+                            out.push_str(&print(form));
+                        }
+                        out.push_str("}}");
+                    }
+                }
+            }
+            out
+        }
+
+        /// Whether the syntax can say these nodes: text inside a construct that ends in `}`
+        /// (from an unclosed `{{PLURAL:…}`) would run into the closing `}}` when printed.
+        fn printable(nodes: &[Node], in_construct: bool) -> bool {
+            nodes.iter().all(|node| match node {
+                Node::Text(text) => !(in_construct && text.ends_with('}')),
+                Node::Param(_) => true,
+                Node::Plural(selector, forms) | Node::Gender(selector, forms) => {
+                    printable(selector, true) && forms.iter().all(|f| printable(f, true))
+                }
+            })
+        }
+
+        /// Message-like text: the syntax's pieces, well and badly nested, among any characters.
+        fn message() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "\\PC{0,4}",
+                "[$][0-9]{1,3}",
+                Just("{{PLURAL:".to_owned()),
+                Just("{{gender:".to_owned()),
+                Just("|".to_owned()),
+                Just("}}".to_owned()),
+                Just("{".to_owned()),
+                Just("$".to_owned()),
+                "[0-9]{1,2}=",
+            ];
+            prop::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
+        }
+
+        fn arguments() -> impl Strategy<Value = Vec<String>> {
+            let argument = prop_oneof![
+                "[0-9]{1,7}",
+                "[0-9]{1,3}(,[0-9]{3})?",
+                Just("male".to_owned()),
+                "\\PC{0,6}"
+            ];
+            prop::collection::vec(argument, 0..4)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn any_message_parses_prints_and_parses_the_same(src in message()) {
+                let nodes = parse(&src);
+                prop_assume!(printable(&nodes, false));
+                prop_assert_eq!(parse(&print(&nodes)), nodes);
+            }
+
+            #[test]
+            fn any_message_renders_in_any_language(
+                src in message(),
+                args in arguments(),
+                lang in prop::sample::select(vec!["en", "ar", "fr", "pt", "ru", "ja"]),
+            ) {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let mut out = String::new();
+                render(&parse(&src), &args, &rules(lang), &mut out);
+            }
+
+            #[test]
+            fn text_without_syntax_is_shown_as_it_is(src in "[^${]{0,40}") {
+                prop_assert_eq!(fmt("ar", &src, &["1"]), src);
+            }
+
+            #[test]
+            fn every_parameter_is_replaced_by_its_argument(
+                // A word after a parameter must not start with a digit: `$1` and `0` read `$10`.
+                words in prop::collection::vec("([^$|{}0-9][^$|{}]{0,4})?", 1..5),
+                args in prop::collection::vec("[^$]{0,5}", 4),
+            ) {
+                let src: String = words.iter().enumerate().map(|(i, w)| format!("{w}${}", i % 4 + 1)).collect();
+                let expected: String = words.iter().enumerate().map(|(i, w)| format!("{w}{}", args[i % 4])).collect();
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                prop_assert_eq!(fmt("en", &src, &args), expected);
+            }
+        }
+    }
 }
