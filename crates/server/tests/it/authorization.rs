@@ -7,13 +7,12 @@
 //! rule here fails the test, and so does a rule for a route that no longer exists.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, account, session, session_client};
+use crate::common::{TestApp, account, router_routes, session, session_client};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Role {
@@ -1323,86 +1322,17 @@ async fn mutating_routes(app: &TestApp) -> BTreeMap<(String, String), Vec<u16>> 
             }
         }
     }
-    let mut sources = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut sources,
-    );
-    for file in sources {
-        let text = std::fs::read_to_string(&file).unwrap();
-        for (path, methods) in routes_in(&text) {
-            for method in methods {
-                let route = (method.to_owned(), path.clone());
-                assert!(
-                    !path.starts_with("/api/") || routes.contains_key(&route),
-                    "{method} {path} in {} is missing from the OpenAPI document",
-                    file.display()
-                );
-                routes.entry(route).or_default();
-            }
+    for (file, path, methods) in router_routes() {
+        for method in methods.into_iter().filter(|m| *m != "GET") {
+            let route = (method.to_owned(), path.clone());
+            assert!(
+                !path.starts_with("/api/") || routes.contains_key(&route),
+                "{method} {path} in {file} is missing from the OpenAPI document"
+            );
+            routes.entry(route).or_default();
         }
     }
     routes
-}
-
-fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.push(path);
-        }
-    }
-}
-
-/// `.route("PATH", METHOD ROUTER)` calls and the mutating methods their method routers name.
-fn routes_in(source: &str) -> Vec<(String, Vec<&'static str>)> {
-    let mut found = Vec::new();
-    let mut rest = source;
-    while let Some(at) = rest.find(".route(") {
-        rest = &rest[at + ".route(".len()..];
-        let Some(path) = rest
-            .trim_start()
-            .strip_prefix('"')
-            .and_then(|r| r.split_once('"'))
-            .map(|(path, _)| path.to_owned())
-        else {
-            continue;
-        };
-        let mut depth = 1;
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-                depth == 0
-            })
-            .map_or(rest.len(), |(i, _)| i);
-        let router = &rest[..end];
-        let called = |name: &str| {
-            router.match_indices(&format!("{name}(")).any(|(i, _)| {
-                i == 0 || !router[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-            })
-        };
-        let methods: Vec<&'static str> = [
-            ("post", "POST"),
-            ("put", "PUT"),
-            ("patch", "PATCH"),
-            ("delete", "DELETE"),
-        ]
-        .into_iter()
-        .filter(|(name, _)| called(name))
-        .map(|(_, method)| method)
-        .collect();
-        if !methods.is_empty() {
-            found.push((path, methods));
-        }
-    }
-    found
 }
 
 /// Where two JSON documents first differ, and how.

@@ -557,3 +557,81 @@ pub fn retry_after(response: &reqwest::Response) -> u64 {
     let wait = response.headers()["retry-after"].to_str().unwrap();
     wait.parse().expect("Retry-After in seconds")
 }
+
+/// Every `.route(…)` in the server's source: the file, the path and the methods it takes.
+pub fn router_routes() -> Vec<(String, String, Vec<&'static str>)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut sources = Vec::new();
+    rust_files(&src, &mut sources);
+    sources.sort();
+    let mut found = Vec::new();
+    for file in sources {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(&src).unwrap().display().to_string();
+        for (path, methods) in routes_in(&text) {
+            found.push((name.clone(), path, methods));
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// `.route("PATH", METHOD ROUTER)` calls and the methods their method routers name.
+fn routes_in(source: &str) -> Vec<(String, Vec<&'static str>)> {
+    let mut found = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find(".route(") {
+        rest = &rest[at + ".route(".len()..];
+        let Some(path) = rest
+            .trim_start()
+            .strip_prefix('"')
+            .and_then(|r| r.split_once('"'))
+            .map(|(path, _)| path.to_owned())
+        else {
+            continue;
+        };
+        let mut depth = 1;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        let router = &rest[..end];
+        let called = |name: &str| {
+            router.match_indices(&format!("{name}(")).any(|(i, _)| {
+                i == 0 || !router[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            })
+        };
+        let methods: Vec<&'static str> = [
+            ("get", "GET"),
+            ("post", "POST"),
+            ("put", "PUT"),
+            ("patch", "PATCH"),
+            ("delete", "DELETE"),
+        ]
+        .into_iter()
+        .filter(|(name, _)| called(name))
+        .map(|(_, method)| method)
+        .collect();
+        if !methods.is_empty() {
+            found.push((path, methods));
+        }
+    }
+    found
+}

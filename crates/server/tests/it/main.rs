@@ -14,6 +14,7 @@ mod events;
 mod exchange;
 mod faults;
 mod holes;
+mod hostile;
 mod i18n_files;
 mod interchange;
 mod mail;
