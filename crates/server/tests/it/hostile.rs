@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 
 use cxc::db::Db;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -421,36 +423,82 @@ fn danger(content_type: &str, body: &str) -> Option<String> {
     None
 }
 
+/// A server full of hostile text, its callers, and every GET route with its parameters filled.
+struct Hostile {
+    app: TestApp,
+    ana: reqwest::Client,
+    ben: reqwest::Client,
+    admin: reqwest::Client,
+    made: Made,
+    stylesheet: String,
+    /// The GET routes' filled paths, from the OpenAPI document and the router.
+    urls: Vec<String>,
+}
+
+impl Hostile {
+    async fn new() -> Hostile {
+        let app = TestApp::spawn_on(imported().await, |_| {}).await;
+        let ana = app.signed_in("Ana", false).await;
+        let ben = app.signed_in("Ben", false).await;
+        let admin = app.signed_in("Root", true).await;
+        let made = fill(&app, &ana, &ben, &admin).await;
+        let stylesheet = stylesheet(&app).await;
+        let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut paths: Vec<String> = document["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, ops)| ops.get("get").is_some())
+            .map(|(path, _)| path.clone())
+            .collect();
+        paths.extend(
+            router_routes()
+                .into_iter()
+                .filter(|(_, _, methods)| methods.contains(&"GET"))
+                .map(|(_, path, _)| path),
+        );
+        paths.sort();
+        paths.dedup();
+        let unfilled: Vec<&String> = paths
+            .iter()
+            .filter(|p| filled(p, &made, &stylesheet).is_none())
+            .collect();
+        assert!(
+            unfilled.is_empty(),
+            "GET routes the sweep cannot reach: {unfilled:?}"
+        );
+        let urls = paths
+            .iter()
+            .filter_map(|p| filled(p, &made, &stylesheet))
+            .collect();
+        Hostile {
+            app,
+            ana,
+            ben,
+            admin,
+            made,
+            stylesheet,
+            urls,
+        }
+    }
+}
+
 #[tokio::test]
 async fn hostile_text_is_inert_on_every_surface() {
-    let app = TestApp::spawn_on(imported().await, |_| {}).await;
-    let ana = app.signed_in("Ana", false).await;
-    let ben = app.signed_in("Ben", false).await;
-    let admin = app.signed_in("Root", true).await;
-    let made = fill(&app, &ana, &ben, &admin).await;
-    let stylesheet = stylesheet(&app).await;
-
-    let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut paths: Vec<String> = document["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, ops)| ops.get("get").is_some())
-        .map(|(path, _)| path.clone())
-        .collect();
-    paths.extend(
-        router_routes()
-            .into_iter()
-            .filter(|(_, _, methods)| methods.contains(&"GET"))
-            .map(|(_, path, _)| path),
-    );
-    paths.sort();
-    paths.dedup();
+    let Hostile {
+        app,
+        ana,
+        ben,
+        admin,
+        made,
+        stylesheet,
+        urls,
+    } = Hostile::new().await;
     let searches = [
         "/people?q=zq06",
         "/api/v1/profiles?q=zq06",
@@ -462,18 +510,7 @@ async fn hostile_text_is_inert_on_every_surface() {
         "/people?offers=zz-hostile",
         "/api/v1/stats/map?level=country&capacity=zz-hostile",
     ];
-    let mut urls: Vec<String> = paths
-        .iter()
-        .filter_map(|p| filled(p, &made, &stylesheet))
-        .collect();
-    let unfilled: Vec<&String> = paths
-        .iter()
-        .filter(|p| filled(p, &made, &stylesheet).is_none())
-        .collect();
-    assert!(
-        unfilled.is_empty(),
-        "GET routes the sweep cannot reach: {unfilled:?}"
-    );
+    let mut urls = urls;
     urls.extend(searches.iter().map(|s| s.to_string()));
     let clients = [
         ("anonymous", &session_client(None)),
@@ -810,4 +847,236 @@ async fn input_that_is_too_long_or_not_text_is_refused_with_a_problem() {
         (200, Some(0)),
         "nothing refused was stored"
     );
+}
+
+/// Query strings an attacker or a broken client sends: known parameters with values of every
+/// kind, unknown ones, repeats, and bytes that are not valid percent-encoding or UTF-8.
+fn query_strings(names: Vec<String>) -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        6 => prop::sample::select(names),
+        1 => "[a-z_\\[\\]]{1,8}",
+    ];
+    let value = prop_oneof![
+        "[a-z0-9-]{0,12}",
+        "-?[0-9]{1,25}",
+        Just("true".to_owned()),
+        Just("none".to_owned()),
+        Just("wikidata-sparql".to_owned()),
+        Just("zz-hostile".to_owned()),
+        Just("KE".to_owned()),
+        Just("r9999999999999999999-1".to_owned()),
+        "\\PC{0,10}",
+        "(%[0-9A-Fa-fZz]{0,2}){1,4}",
+        Just("%C0%AE%FF%FE%00".to_owned()),
+    ];
+    let pair = prop_oneof![
+        8 => (name.clone(), value).prop_map(|(n, v)| {
+            let v: String = v.chars().map(|c| match c {
+                '&' | '#' | ' ' | '+' => '_',
+                c => c,
+            }).collect();
+            if v.contains('%') { format!("{n}={v}") } else { format!("{n}={}", percent(&v)) }
+        }),
+        1 => name.prop_map(|n| n.to_string()),
+        1 => Just("=".to_owned()),
+    ];
+    prop::collection::vec(pair, 0..6).prop_map(|pairs| pairs.join("&"))
+}
+
+fn percent(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Form bodies: fields forms have and fields they do not, repeated, empty, long, or not text.
+fn form_bodies() -> impl Strategy<Value = Vec<u8>> {
+    let name = prop::sample::select(vec![
+        "title",
+        "body",
+        "kind",
+        "capacity",
+        "capacities",
+        "language",
+        "languages",
+        "level",
+        "display_name",
+        "bio",
+        "country",
+        "action",
+        "status",
+        "message",
+        "to",
+        "role",
+        "mode",
+        "name",
+        "description",
+        "start",
+        "end",
+        "timezone",
+        "key",
+        "parent",
+        "label",
+        "label_en",
+        "reason",
+        "details",
+        "target",
+        "id",
+        "want",
+        "members",
+        "managers",
+        "answers",
+        "return",
+        "public",
+        "shown",
+        "until",
+        "note",
+        "organization",
+        "x",
+    ]);
+    let value = prop_oneof![
+        "[a-z0-9 -]{0,12}",
+        "-?[0-9]{1,20}",
+        Just("wikidata-sparql".to_owned()),
+        Just("accept".to_owned()),
+        Just("Ben".to_owned()),
+        Just("2027-01-14T18:00".to_owned()),
+        "\\PC{0,20}",
+        Just("x".repeat(6000)),
+    ];
+    let pair = (name, value).prop_map(|(n, v)| format!("{n}={}", percent(&v)).into_bytes());
+    let junk = prop_oneof![
+        Just(b"%".to_vec()),
+        Just(b"%zz=%ff".to_vec()),
+        Just(b"title=\xff\xfe".to_vec()),
+        Just(b"==&&=".to_vec()),
+    ];
+    prop::collection::vec(prop_oneof![8 => pair, 1 => junk], 0..8)
+        .prop_map(|parts| parts.join(&b'&'))
+}
+
+/// Cases drawn with a fixed seed, so a failure is the same on the next run.
+fn cases<S: Strategy>(strategy: S, n: usize) -> Vec<S::Value> {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
+        .collect()
+}
+
+#[tokio::test]
+async fn any_query_or_form_is_answered_without_a_server_error() {
+    let world = Hostile::new().await;
+    let app = &world.app;
+    let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|ops| ops["get"]["parameters"].as_array())
+        .flatten()
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .chain(
+            [
+                "q", "sort", "cursor", "facets", "uselang", "limit", "return",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    names.sort();
+    names.dedup();
+    let anonymous = session_client(None);
+    let callers = [&anonymous, &world.ana, &world.admin];
+    let mut failures = Vec::new();
+    for (n, query) in cases(query_strings(names), 1500).into_iter().enumerate() {
+        let path = &world.urls[n % world.urls.len()];
+        let path = path.split('?').next().unwrap();
+        let target = format!("{path}?{query}");
+        let response = callers[n % 3].get(app.url(&target)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        if status >= 500
+            || (status >= 400
+                && path.starts_with("/api/")
+                && !content_type.starts_with("application/problem+json"))
+        {
+            failures.push(format!("GET {target}: {status} {content_type}"));
+        }
+    }
+    // Forms, with a valid CSRF token so that they reach their parsers; leaving the account,
+    // signing out and changing the password are left out so the caller stays who it is.
+    let forms: Vec<String> = router_routes()
+        .into_iter()
+        .filter(|(_, path, methods)| methods.contains(&"POST") && !path.starts_with("/api/"))
+        .map(|(_, path, _)| path)
+        .filter(|path| {
+            ![
+                "/account/delete",
+                "/logout",
+                "/account/password",
+                "/login",
+                "/signup",
+            ]
+            .contains(&path.as_str())
+        })
+        .filter_map(|path| filled(&path, &world.made, &world.stylesheet))
+        .collect();
+    let html = world
+        .ana
+        .get(app.url("/about"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::common::hidden_value(&html, "csrf_token").unwrap();
+    for (n, body) in cases(form_bodies(), 1200).into_iter().enumerate() {
+        let path = &forms[n % forms.len()];
+        let caller = if n % 2 == 0 { &world.ana } else { &world.ben };
+        let token = if n % 2 == 0 {
+            token.clone()
+        } else {
+            let html = caller
+                .get(app.url("/about"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            crate::common::hidden_value(&html, "csrf_token").unwrap()
+        };
+        let mut full = format!("csrf_token={}&", percent(&token)).into_bytes();
+        full.extend_from_slice(&body);
+        let response = caller
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(full)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        if status >= 500 {
+            failures.push(format!(
+                "POST {path} {:?}: {status}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let health = app.get("/healthz").await.status();
+    assert_eq!(health, 200, "the server is well after it all");
 }
