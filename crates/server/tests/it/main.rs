@@ -10,6 +10,7 @@ mod cli;
 mod cohorts;
 mod common;
 mod connections;
+mod deployment;
 mod events;
 mod exchange;
 mod faults;
