@@ -70,8 +70,8 @@ fn the_systemd_unit_is_valid_and_hardened() {
 }
 
 /// One cxc instance as an operator runs it: the release settings from the environment.
-async fn instance(database: &str, port: u16, metrics: u16, base: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_cxc"))
+fn instance(database: &str, port: u16, metrics: u16, base: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cxc"))
         .arg("serve")
         .env("CXC_DATABASE_URL", database)
         .env("CXC_LISTEN", format!("127.0.0.1:{port}"))
@@ -82,8 +82,7 @@ async fn instance(database: &str, port: u16, metrics: u16, base: &str) -> Child 
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("start cxc");
-    child
+        .expect("start cxc")
 }
 
 async fn until_healthy(url: &str) {
@@ -248,8 +247,8 @@ async fn two_instances_behind_nginx_carry_an_exchange() {
     let [port_a, port_b, metrics_a, metrics_b, proxy] = [(); 5].map(|_| free_port());
     let site = format!("http://127.0.0.1:{proxy}");
     // Both start at once on an empty database: one runs the migrations, the other waits.
-    let mut a = instance(&db.url, port_a, metrics_a, &site).await;
-    let _b = instance(&db.url, port_b, metrics_b, &site).await;
+    let mut a = instance(&db.url, port_a, metrics_a, &site);
+    let _b = instance(&db.url, port_b, metrics_b, &site);
     let direct = [
         format!("http://127.0.0.1:{port_a}"),
         format!("http://127.0.0.1:{port_b}"),
