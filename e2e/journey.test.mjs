@@ -5,49 +5,16 @@
 // JavaScript, without it, and in Arabic (right to left on every page).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import net from "node:net";
-import { chromium } from "playwright-core";
+import { site } from "./harness.mjs";
 
-const bin = process.env.CXC_BIN;
-assert.ok(bin, "CXC_BIN names the cxc binary to test");
-let server, browser, base, dir;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+let base, browser, stop;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "cxc-e2e-journey-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ["serve", "--database", join(dir, "e2e.sqlite3"), "--listen", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, CXC_LOG: "warn" },
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  ({ base, browser, stop } = await site("journey"));
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 /// Goes to a page and checks it is in the language and direction the journey runs in.

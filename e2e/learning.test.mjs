@@ -1,54 +1,18 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import net from "node:net";
-import { chromium } from "playwright-core";
+import { site } from "./harness.mjs";
 
-const bin = process.env.CXC_BIN;
-assert.ok(bin, "CXC_BIN names the cxc binary to test");
-let server, browser, base, dir;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+let base, browser, stop;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "cxc-e2e-learning-"));
-  // An administrator, made as an operator would before starting the site.
-  const made = spawnSync(bin, ["user", "add", "Admin", "--admin", "--password-stdin", "--database", join(dir, "e2e.sqlite3")], {
-    input: "a long enough password\n",
-    env: { ...process.env, CXC_LOG: "warn" },
-  });
-  assert.equal(made.status, 0, String(made.stderr));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ["serve", "--database", join(dir, "e2e.sqlite3"), "--listen", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, CXC_LOG: "warn" },
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  ({ base, browser, stop } = await site("learning", {
+    // An administrator, made as an operator would before starting the site.
+    prepare: (cxc) => cxc(["user", "add", "Admin", "--admin", "--password-stdin"], "a long enough password\n"),
+  }));
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 /// A new person: signs up through the form, then fills a profile (through the API from the

@@ -8,10 +8,13 @@
 //! (default /var/tmp/cxc-bench-community) when missing; databases are kept beside it so that reruns skip
 //! the import.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use common::{cxc, rss_mib, start, urlencode};
 
 /// Latency is measured one request at a time (so it is the server's, not the queue's);
 /// throughput with several clients at once.
@@ -58,87 +61,6 @@ fn ensure_data(sizes: &[usize]) {
         std::fs::rename(scratch.join("profiles.jsonl"), &profiles).unwrap();
         std::fs::remove_dir(&scratch).unwrap();
     }
-}
-
-fn cxc(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_cxc"))
-        .args(args)
-        .output()
-        .expect("run cxc");
-    assert!(
-        out.status.success(),
-        "cxc {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn rss_mib(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start(database: &str) -> (Server, Duration) {
-    let port = free_port();
-    let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_cxc"))
-        .args([
-            "serve",
-            "--database",
-            database,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("CXC_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start cxc serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    loop {
-        if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(1800),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    (server, started.elapsed())
 }
 
 struct Figures {
@@ -272,18 +194,6 @@ fn search_paths(profiles: &Path) -> Vec<(String, Option<String>)> {
         }
     }
     paths
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::main]

@@ -11,9 +11,12 @@
 //! (8), CXC_SOAK_PROFILES people in the synthetic community (10000), CXC_SOAK_PEOPLE people who
 //! act (200). Latency counts from when a request was due, so a server that falls behind shows.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use common::{cxc, rss_mib, start, urlencode};
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -22,40 +25,6 @@ fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .map_or(default, |v| v.parse().expect("settings are numbers"))
-}
-
-fn cxc(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_cxc"))
-        .args(args)
-        .output()
-        .expect("run cxc");
-    assert!(
-        out.status.success(),
-        "cxc {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
 }
 
 /// One person who acts: their API token and their profile as the API gives it.
@@ -299,24 +268,12 @@ fn searches(records: &[Value]) -> Vec<String> {
                 3 => p["display_name"]
                     .as_str()
                     .and_then(|n| n.split(' ').next())
-                    .map(|n| format!("q={}", percent(n))),
+                    .map(|n| format!("q={}", urlencode(n))),
                 _ => p["country"]
                     .as_str()
                     .map(|c| format!("country={c}&sort=recent")),
             }?;
             Some(format!("/api/v1/profiles?{query}&limit=20"))
-        })
-        .collect()
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
         })
         .collect()
 }
@@ -394,43 +351,13 @@ async fn main() {
         })
         .collect();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_cxc"))
-        .args([
-            "serve",
-            "--database",
-            db,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("CXC_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start cxc serve");
-    let pid = child.id();
-    let _server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
+    let (server, _) = start(db).await;
+    let pid = server.child.id();
+    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients as usize)
         .build()
         .unwrap();
-    let started = Instant::now();
-    while !client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let mut people = Vec::new();
     for (username, token) in actors.into_iter().zip(tokens) {
         let profile: Value = client
@@ -515,7 +442,7 @@ async fn main() {
                     start + window_length * (w as u32 + 1),
                 ))
                 .await;
-                windows.lock()[w].rss = rss_mib(pid);
+                windows.lock()[w].rss = rss_mib(pid, "VmRSS:");
             }
         })
     };

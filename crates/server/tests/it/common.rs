@@ -191,19 +191,7 @@ impl TestApp {
 
     /// Creates an account through the sign-up form and stays signed in as it.
     pub async fn sign_up(&self, username: &str, password: &str) {
-        let token = self.csrf_token("/signup").await;
-        let response = self
-            .post_form(
-                "/signup",
-                &[
-                    ("csrf_token", &token),
-                    ("username", username),
-                    ("password", password),
-                    ("password_confirm", password),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), 303, "sign-up of {username} succeeds");
+        sign_up_at(&self.client, &self.url(""), username, password).await;
     }
 
     /// A new browser signed in as a new account (an administrator when `admin`).
@@ -285,6 +273,31 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// Signs up through the form of the site at `site`, as a browser does, which then stays signed in.
+pub async fn sign_up_at(client: &reqwest::Client, site: &str, username: &str, password: &str) {
+    let html = client
+        .get(format!("{site}/signup"))
+        .send()
+        .await
+        .expect("the sign-up form")
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_value(&html, "csrf_token").expect("the form carries a CSRF token");
+    let response = client
+        .post(format!("{site}/signup"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", username),
+            ("password", password),
+            ("password_confirm", password),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303, "sign-up of {username} succeeds");
 }
 
 pub fn browser() -> reqwest::Client {

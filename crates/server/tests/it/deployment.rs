@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::common::{TestDb, browser, call, free_port, hidden_value};
+use crate::common::{TestDb, browser, call, free_port, sign_up_at};
 
 fn deploy(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -179,30 +179,9 @@ fn nix_is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
-/// Signs up through the form, as a browser does, and stays signed in.
-async fn sign_up(base: &str, username: &str) -> reqwest::Client {
+async fn sign_up(site: &str, username: &str) -> reqwest::Client {
     let client = browser();
-    let html = client
-        .get(format!("{base}/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = hidden_value(&html, "csrf_token").expect("the sign-up form");
-    let response = client
-        .post(format!("{base}/signup"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", username),
-            ("password", "a long enough password"),
-            ("password_confirm", "a long enough password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "{username} signs up");
+    sign_up_at(&client, site, username, "a long enough password").await;
     client
 }
 
