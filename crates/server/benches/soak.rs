@@ -118,7 +118,14 @@ impl Soak {
 
     /// Sends request `n` of the mix; `Err` says what went wrong.
     async fn request(&self, n: u64) -> Result<(), String> {
-        let pick = |len: usize| (n as usize).wrapping_mul(2_654_435_761) % len;
+        // Spread over everyone by a real mix of the bits (SplitMix64): requests of one kind all
+        // have numbers alike modulo twenty, and a plain multiple would reach only a few people.
+        let pick = |len: usize| {
+            let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % len as u64) as usize
+        };
         let person = &self.people[pick(self.people.len())];
         let response = match kind_of(n) {
             Kind::Search => self.get(&self.searches[pick(self.searches.len())], None),
@@ -282,6 +289,8 @@ fn searches(records: &[Value]) -> Vec<String> {
 #[derive(Default)]
 struct Window {
     latencies: Vec<f64>,
+    /// The same latencies by what the request was.
+    by_kind: std::collections::BTreeMap<Kind, Vec<f64>>,
     errors: u64,
     rss: f64,
 }
@@ -332,9 +341,14 @@ async fn main() {
         .filter(|r| r["visibility"] == "public")
         .map(|r| r["username"].as_str().unwrap().to_owned())
         .collect();
-    let actors: Vec<String> = records
+    // People who act must be findable: public, and open to suggestions.
+    let findable: Vec<&Value> = records
         .iter()
-        .step_by(records.len() / acting)
+        .filter(|r| r["visibility"] == "public" && r["recommendable"] != false)
+        .collect();
+    let actors: Vec<String> = findable
+        .iter()
+        .step_by(findable.len() / acting)
         .take(acting)
         .map(|r| r["username"].as_str().unwrap().to_owned())
         .collect();
@@ -426,6 +440,11 @@ async fn main() {
                 let latency = due.elapsed().as_secs_f64() * 1000.0;
                 let mut windows = windows.lock();
                 windows[window].latencies.push(latency);
+                windows[window]
+                    .by_kind
+                    .entry(kind_of(n))
+                    .or_default()
+                    .push(latency);
                 if let Err(e) = result {
                     windows[window].errors += 1;
                     failures.lock().push(e);
@@ -477,6 +496,23 @@ async fn main() {
     let warm = windows[1].rss;
     let last = windows.last().unwrap().rss;
     let growth = (last - warm) / warm * 100.0;
+    println!("\n| request | count | p50 | p99 | max |\n|---|---|---|---|---|");
+    let mut kinds: std::collections::BTreeMap<Kind, Vec<f64>> = std::collections::BTreeMap::new();
+    for w in &windows {
+        for (kind, latencies) in &w.by_kind {
+            kinds.entry(*kind).or_default().extend(latencies);
+        }
+    }
+    for (kind, latencies) in &mut kinds {
+        latencies.sort_by(f64::total_cmp);
+        println!(
+            "| {kind:?} | {} | {:.2} ms | {:.2} ms | {:.1} ms |",
+            latencies.len(),
+            percentile(latencies, 0.5),
+            percentile(latencies, 0.99),
+            latencies.last().copied().unwrap_or(0.0)
+        );
+    }
     let mut all: Vec<f64> = windows
         .iter()
         .flat_map(|w| w.latencies.iter().copied())
@@ -489,9 +525,18 @@ async fn main() {
         percentile(&all, 0.99),
         all.last().copied().unwrap_or(0.0),
     );
-    let failures = failures.lock();
-    for f in failures.iter().take(10) {
-        println!("failed: {f:.300}");
+    // Failures of the same kind together, numbers left out so that ids do not split them.
+    let mut failed: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for f in failures.lock().iter() {
+        let kind: String = f
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .take(240)
+            .collect();
+        *failed.entry(kind).or_default() += 1;
+    }
+    for (kind, n) in &failed {
+        println!("failed {n} times: {kind}");
     }
     assert_eq!(errors, 0, "every request succeeds");
     assert!(

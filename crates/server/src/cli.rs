@@ -76,6 +76,9 @@ with --database naming the copy. The file must not exist yet. For PostgreSQL, us
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// The capacity taxonomy's translations
+    #[command(subcommand)]
+    Taxonomy(TaxonomyCommand),
     /// Write a synthetic community (for tests, benchmarks and trying cxc at scale) as JSON Lines
     #[command(
         long_about = "Write a synthetic community in the interchange format: taxonomy.jsonl (150 \
@@ -283,6 +286,42 @@ impl ServeArgs {
         };
         config
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TaxonomyCommand {
+    /// The capacities' labels and descriptions as a Banana message group (translatewiki.net)
+    #[command(subcommand)]
+    Messages(MessagesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MessagesCommand {
+    /// Write the labels and descriptions of every active capacity into DIR: one file per
+    /// language with texts (en.json is the source) and qqq.json saying what each message is
+    #[command(
+        long_about = "Write the labels and descriptions of every active capacity into DIR as a \
+Banana message group, the format translatewiki.net and MediaWiki use: one JSON file per language \
+that has texts (en.json is the source), and qqq.json, which tells translators what each message \
+is. Keys are cxc-capacity-label-KEY and cxc-capacity-description-KEY. Files of the same names \
+in DIR are replaced."
+    )]
+    Export {
+        /// The folder to write into (created if missing)
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Read translations back from the *.json files of DIR (qqq.json is skipped), all or
+    /// nothing: a message for an unknown capacity changes nothing and is named
+    Import {
+        /// The folder of message files, one per language
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]

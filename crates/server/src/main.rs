@@ -65,6 +65,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Export { output, db } => export(output, db).await,
         Command::Backup { path, db } => backup(&path, db).await,
         Command::Token(command) => token(command).await,
+        Command::Taxonomy(cxc::cli::TaxonomyCommand::Messages(command)) => messages(command).await,
         Command::DemoData {
             profiles,
             out,
@@ -175,6 +176,32 @@ async fn import(
         report.unchanged
     )?;
     db.close().await;
+    Ok(())
+}
+
+async fn messages(command: cxc::cli::MessagesCommand) -> anyhow::Result<()> {
+    use cxc::cli::MessagesCommand;
+    use cxc::interchange::messages;
+    match command {
+        MessagesCommand::Export { dir, db } => {
+            let db = Db::open(&db.database).await?;
+            let files = messages::export(&db, &dir).await?;
+            db.close().await;
+            say!("Wrote {files} message files to {}.", dir.display())?;
+        }
+        MessagesCommand::Import { dir, db } => {
+            let db = Db::open(&db.database).await?;
+            let reference = cxc::reference::Reference::load()?;
+            let i18n = cxc::i18n::I18n::load()?;
+            let report = messages::import_group(&db, &reference, &i18n, &dir).await?;
+            db.close().await;
+            say!(
+                "Read {} message files; {} capacities have new texts.",
+                report.files,
+                report.capacities
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -12,14 +12,12 @@ use icu_plurals::PluralRules;
 
 use banana::Node;
 
-/// The languages the interface ships in, with their message files.
-const SHIPPED: &[(&str, &str)] = &[
-    ("en", include_str!("../../../../i18n/en.json")),
-    ("ar", include_str!("../../../../i18n/ar.json")),
-    ("es", include_str!("../../../../i18n/es.json")),
-    ("fr", include_str!("../../../../i18n/fr.json")),
-    ("pt-br", include_str!("../../../../i18n/pt-br.json")),
-];
+include!(concat!(env!("OUT_DIR"), "/shipped_languages.rs"));
+
+/// How much of English a language's file must translate to be offered in the language chooser;
+/// a file with less still serves what it has to those who ask for the language, the rest in
+/// its fallbacks.
+const LISTED_COVERAGE: f64 = 0.8;
 
 const LANGUAGE_DATA: &str = include_str!("../../data/language-data.json");
 
@@ -65,10 +63,15 @@ pub struct I18n {
 
 impl I18n {
     pub fn load() -> anyhow::Result<Self> {
+        Self::from_files(SHIPPED)
+    }
+
+    /// The catalogs of message files by language code, English among them. The chooser lists
+    /// those that translate at least [`LISTED_COVERAGE`] of English's messages.
+    fn from_files(files: &[(&'static str, &str)]) -> anyhow::Result<Self> {
         let languages = parse_language_data(LANGUAGE_DATA)?;
         let mut catalogs = HashMap::new();
-        let mut ui = Vec::new();
-        for (code, json) in SHIPPED {
+        for (code, json) in files {
             let raw: HashMap<String, serde_json::Value> = serde_json::from_str(json)
                 .with_context(|| format!("i18n/{code}.json is not valid JSON"))?;
             let messages = raw
@@ -76,10 +79,26 @@ impl I18n {
                 .filter(|(key, _)| key != "@metadata")
                 .filter_map(|(key, value)| Some((key, banana::parse(value.as_str()?))))
                 .collect();
-            let locale: Locale = code.parse()?;
+            let locale: Locale = code
+                .parse()
+                .with_context(|| format!("i18n/{code}.json is not named by a language code"))?;
             let rules = PluralRules::try_new_cardinal(locale.into())
                 .with_context(|| format!("no plural rules for {code}"))?;
             catalogs.insert(*code, Catalog { messages, rules });
+        }
+        let english = &catalogs
+            .get(DEFAULT_LANGUAGE)
+            .context("i18n/en.json is missing")?
+            .messages;
+        let mut ui = Vec::new();
+        for (code, catalog) in &catalogs {
+            let translated = english
+                .keys()
+                .filter(|k| catalog.messages.contains_key(*k))
+                .count();
+            if (translated as f64) < LISTED_COVERAGE * english.len() as f64 {
+                continue;
+            }
             let autonym = languages
                 .get(*code)
                 .map(|l| l.autonym.clone())
@@ -302,6 +321,27 @@ mod tests {
     use std::sync::LazyLock;
 
     static I18N: LazyLock<I18n> = LazyLock::new(|| I18n::load().unwrap());
+
+    #[test]
+    fn a_language_is_offered_once_its_file_covers_most_messages() {
+        let english = r#"{"a": "One", "b": "Two", "c": "Three", "d": "Four", "e": "Five"}"#;
+        let swahili = r#"{"a": "Moja", "b": "Mbili", "c": "Tatu", "d": "Nne"}"#;
+        let hausa = r#"{"a": "Ɗaya"}"#;
+        let i = I18n::from_files(&[("en", english), ("sw", swahili), ("ha", hausa)]).unwrap();
+        let listed: Vec<&str> = i.ui_languages().iter().map(|l| l.code).collect();
+        assert_eq!(
+            listed,
+            ["en", "sw"],
+            "four fifths is enough to be listed, one fifth is not"
+        );
+        assert_eq!(i.text("ha", "a", &[]), "Ɗaya", "what a file has is served");
+        assert_eq!(
+            i.text("ha", "b", &[]),
+            "Two",
+            "the rest comes from its fallbacks"
+        );
+        assert_eq!(i.negotiate(None, None, Some("ha")), "ha");
+    }
 
     #[test]
     fn fallback_chains_follow_mediawiki() {

@@ -1,9 +1,11 @@
 //! The JSON Lines interchange format (`docs/interchange.md`): capacities, organizations
 //! and profiles as records; [`import`] reads them (one transaction, skipping records whose
-//! content has not changed, so importing twice changes nothing) and [`export`] writes them.
+//! content has not changed, so importing twice changes nothing) and [`export`] writes them;
+//! [`messages`] carries the taxonomy's texts to and from translatewiki.net.
 
 mod export;
 mod import;
+pub mod messages;
 
 pub use export::{capacity_records, export};
 pub use import::{ImportReport, Source, import, load_default_taxonomy, open_file};
@@ -26,7 +28,7 @@ pub enum Record {
     Profile(ProfileRecord),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityRecord {
     pub key: String,

@@ -457,3 +457,117 @@ async fn a_backup_taken_while_writes_go_on_is_consistent_and_restores() {
         .unwrap();
     assert_eq!(profile["display_name"], "Wanjiru the writer");
 }
+
+#[tokio::test]
+async fn the_taxonomy_goes_to_translatewiki_and_its_translations_come_back() {
+    let app = TestApp::spawn().await;
+    let db = app.db.url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("messages");
+    let run = |args: Vec<String>| {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cxc(&args, &db, None)
+        })
+    };
+    let path = folder.display().to_string();
+    let out = run(vec![
+        "taxonomy".into(),
+        "messages".into(),
+        "export".into(),
+        path.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |lang: &str| -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(folder.join(format!("{lang}.json"))).unwrap())
+            .unwrap()
+    };
+    let english = read("en");
+    let documentation = read("qqq");
+    let label = "cxc-capacity-label-wikidata-sparql";
+    assert!(english[label].as_str().unwrap().contains("SPARQL"));
+    assert!(documentation[label].as_str().unwrap().contains("SPARQL"));
+    assert_eq!(
+        english.keys().collect::<Vec<_>>(),
+        documentation.keys().collect::<Vec<_>>(),
+        "every message is documented for translators"
+    );
+    assert!(
+        read("ar").contains_key(label),
+        "languages the taxonomy has come out too"
+    );
+
+    // A translator adds Swahili on translatewiki.net; it comes back.
+    let swahili = serde_json::json!({
+        "@metadata": {"authors": ["Translator"]},
+        label: "Maswali ya SPARQL",
+        "cxc-capacity-description-wikidata-sparql": "Kuuliza Wikidata maswali kwa SPARQL.",
+    });
+    std::fs::write(folder.join("sw.json"), swahili.to_string()).unwrap();
+    let out = run(vec![
+        "taxonomy".into(),
+        "messages".into(),
+        "import".into(),
+        path.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("1 capacities have new texts"),
+        "{}",
+        stdout(&out)
+    );
+    let swahili_labels = || async {
+        reqwest::get(app.url("/api/v1/capacities?lang=sw"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    crate::common::eventually("the server following the new texts", || async {
+        swahili_labels().await.contains("Maswali ya SPARQL")
+    })
+    .await;
+
+    // A message for a capacity that is not there changes nothing and says which.
+    let mut broken = read("sw");
+    broken.insert(label.into(), "Imebadilika".into());
+    broken.insert("cxc-capacity-label-no-such-thing".into(), "Hakuna".into());
+    std::fs::write(
+        folder.join("sw.json"),
+        serde_json::Value::Object(broken).to_string(),
+    )
+    .unwrap();
+    let out = run(vec![
+        "taxonomy".into(),
+        "messages".into(),
+        "import".into(),
+        path,
+    ])
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        error.contains("sw.json") && error.contains("no-such-thing"),
+        "{error}"
+    );
+    let again = swahili_labels().await;
+    assert!(
+        again.contains("Maswali ya SPARQL") && !again.contains("Imebadilika"),
+        "nothing changed"
+    );
+}

@@ -648,3 +648,16 @@ fn routes_in(source: &str) -> Vec<(String, Vec<&'static str>)> {
     }
     found
 }
+
+/// Waits until `check` holds, for things that arrive by themselves (another instance
+/// following the change log), failing with `what` after a deadline.
+pub async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within 15 s");
+}

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::common::{TestDb, browser, call, free_port, sign_up_at};
+use crate::common::{TestDb, browser, call, eventually, free_port, sign_up_at};
 
 fn deploy(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -96,19 +96,6 @@ async fn until_healthy(url: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{url} did not become healthy");
-}
-
-/// Waits until `check` holds, for things that arrive by themselves (another instance
-/// following the change log), failing with `what` after a deadline.
-async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 15 s");
 }
 
 /// nginx running the shipped `deploy/nginx.conf`, with this test's ports, in the foreground.

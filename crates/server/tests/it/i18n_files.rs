@@ -4,10 +4,34 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const SHIPPED: &[&str] = &["ar", "es", "fr", "pt-br"];
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every translation: each `i18n/<code>.json` but English and the documentation.
+fn translations() -> Vec<String> {
+    let mut codes: Vec<String> = std::fs::read_dir(root().join("i18n"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".json").map(str::to_owned)
+        })
+        .filter(|code| code != "en" && code != "qqq")
+        .collect();
+    codes.sort();
+    codes
+}
+
+#[test]
+fn every_message_file_is_a_language_cxc_speaks() {
+    let i18n = cxc::i18n::I18n::load().unwrap();
+    for code in translations() {
+        assert_eq!(
+            i18n.shipped_for(&code),
+            Some(code.as_str()),
+            "i18n/{code}.json is served without code changes"
+        );
+    }
 }
 
 fn messages(lang: &str) -> BTreeMap<String, String> {
@@ -71,7 +95,7 @@ fn keys_follow_the_cxc_prefix() {
 #[test]
 fn shipped_translations_are_complete_with_the_same_placeholders() {
     let en = messages("en");
-    for lang in SHIPPED {
+    for lang in &translations() {
         let translated = messages(lang);
         let missing: Vec<_> = en.keys().filter(|k| !translated.contains_key(*k)).collect();
         assert!(missing.is_empty(), "{lang} lacks {missing:?}");

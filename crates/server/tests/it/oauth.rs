@@ -199,6 +199,11 @@ async fn a_wikimedia_account_signs_in_and_is_keyed_on_sub() {
     let (app, provider) = app_with_provider().await;
     let login = app.get("/login").await.text().await.unwrap();
     assert!(login.contains("href=\"/login/wikimedia?return="));
+    let signup = app.get("/signup").await.text().await.unwrap();
+    assert!(
+        signup.contains("href=\"/login/wikimedia\""),
+        "sign-up offers Wikimedia too"
+    );
 
     let (browser, response) = sign_in(&app, &provider, person(4242, "Ana Wiki")).await;
     assert_eq!(response.status(), 200);
@@ -286,8 +291,13 @@ async fn a_callback_state_works_once() {
 #[tokio::test]
 async fn without_configuration_wikimedia_sign_in_is_explained() {
     let app = TestApp::spawn().await;
-    let login = app.get("/login").await.text().await.unwrap();
-    assert!(!login.contains("/login/wikimedia"));
+    for page in ["/login", "/signup"] {
+        let html = app.get(page).await.text().await.unwrap();
+        assert!(
+            !html.contains("/login/wikimedia"),
+            "{page} offers only what works"
+        );
+    }
     let response = app.get("/login/wikimedia").await;
     assert_eq!(response.status(), 403);
     let html = response.text().await.unwrap();
