@@ -292,7 +292,14 @@ struct Window {
     /// The same latencies by what the request was.
     by_kind: std::collections::BTreeMap<Kind, Vec<f64>>,
     errors: u64,
-    rss: f64,
+    /// Resident memory sampled every half second in the stretch, in MiB.
+    rss: Vec<f64>,
+}
+
+impl Window {
+    fn mean_rss(&self) -> f64 {
+        self.rss.iter().sum::<f64>() / self.rss.len().max(1) as f64
+    }
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -456,12 +463,14 @@ async fn main() {
     let sampler = {
         let windows = windows.clone();
         tokio::spawn(async move {
-            for w in 0..windows_count as usize {
-                tokio::time::sleep_until(tokio::time::Instant::from_std(
-                    start + window_length * (w as u32 + 1),
-                ))
-                .await;
-                windows.lock()[w].rss = rss_mib(pid, "VmRSS:");
+            let mut ticks = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                ticks.tick().await;
+                let w = (start.elapsed().as_secs_f64() / window_length.as_secs_f64()) as usize;
+                if w >= windows_count as usize {
+                    return;
+                }
+                windows.lock()[w].rss.push(rss_mib(pid, "VmRSS:"));
             }
         })
     };
@@ -471,7 +480,7 @@ async fn main() {
     sampler.await.unwrap();
 
     let mut windows = std::mem::take(&mut *windows.lock());
-    println!("| from | to | requests | errors | p50 | p95 | p99 | max | RSS at end |");
+    println!("| from | to | requests | errors | p50 | p95 | p99 | max | RSS (mean) |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut total = 0;
     let mut errors = 0;
@@ -489,12 +498,15 @@ async fn main() {
             percentile(&w.latencies, 0.95),
             percentile(&w.latencies, 0.99),
             w.latencies.last().copied().unwrap_or(0.0),
-            w.rss
+            w.mean_rss()
         );
     }
-    // The warm-up is the first fifth: caches fill and the allocator settles.
-    let warm = windows[1].rss;
-    let last = windows.last().unwrap().rss;
+    // The warm-up is the first stretch: caches fill and the allocator settles. Growth compares
+    // the three stretches after it with the last three, each as a mean of its samples, so that
+    // the allocator's ups and downs are not taken for a trend.
+    let mean = |ws: &[Window]| ws.iter().map(Window::mean_rss).sum::<f64>() / ws.len() as f64;
+    let warm = mean(&windows[1..4]);
+    let last = mean(&windows[windows.len() - 3..]);
     let growth = (last - warm) / warm * 100.0;
     println!("\n| request | count | p50 | p99 | max |\n|---|---|---|---|---|");
     let mut kinds: std::collections::BTreeMap<Kind, Vec<f64>> = std::collections::BTreeMap::new();
@@ -519,7 +531,7 @@ async fn main() {
         .collect();
     all.sort_by(f64::total_cmp);
     println!(
-        "\n{total} requests in {seconds} s ({:.0}/s asked {rate}/s), {errors} errors; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms; RSS {warm:.1} MiB after the warm-up, {last:.1} MiB at the end ({growth:+.1}%)",
+        "\n{total} requests in {seconds} s ({:.0}/s asked {rate}/s), {errors} errors; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms; RSS {warm:.1} MiB just after the warm-up, {last:.1} MiB at the end ({growth:+.1}%)",
         total as f64 / seconds as f64,
         percentile(&all, 0.5),
         percentile(&all, 0.99),
