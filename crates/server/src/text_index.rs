@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use cxc_core::search::TextHits;
 use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::QueryParser;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
@@ -19,6 +19,15 @@ use unicode_normalization::char::is_combining_mark;
 const TOKENIZER: &str = "cxc";
 /// Results scored for ordering by relevance; further matches follow in a stable order.
 const SCORED: usize = 2000;
+/// How much more a match in the name counts than one in the bio.
+const NAME_BOOST: f32 = 3.0;
+/// Words this long or longer also match words they begin; shorter ones would match too much.
+const PREFIX_FROM: usize = 3;
+/// Longer words are whole words only: no word in a name or bio is that long, and the pattern
+/// of a very long one would be too big to build.
+const PREFIX_UP_TO: usize = 40;
+/// A beginning counts for less than a whole word.
+const PREFIX_WEIGHT: f32 = 0.5;
 
 /// Folds text for matching: `Élodie` and `elodie` meet, as do `محمّد` and `محمد`.
 pub fn fold(text: &str) -> String {
@@ -150,18 +159,43 @@ impl TextIndex {
         Ok(())
     }
 
-    /// Every person whose text matches all words of `query`, names counting more than bios.
+    /// Every person whose text matches all words of `query`, names counting more than bios. A
+    /// word of three letters or more also matches words it begins ("wiki" finds Wikidata);
+    /// whole words score higher than beginnings.
     pub fn search(&self, query: &str) -> anyhow::Result<TextHits> {
         let searcher = self.reader.searcher();
-        let mut parser = QueryParser::for_index(&self.index, vec![self.name, self.bio]);
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(self.name, 3.0);
-        // Operators typed by people are taken as words, never as syntax errors.
-        let words: String = fold(query)
+        // Operators typed by people are taken as words, never as syntax.
+        let folded: String = fold(query)
             .chars()
             .map(|c| if c.is_alphanumeric() { c } else { ' ' })
             .collect();
-        let (parsed, _) = parser.parse_query_lenient(&words);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in folded.split_whitespace() {
+            let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (field, boost) in [(self.name, NAME_BOOST), (self.bio, 1.0)] {
+                let whole = TermQuery::new(
+                    Term::from_field_text(field, word),
+                    IndexRecordOption::WithFreqs,
+                );
+                either.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(whole), boost)),
+                ));
+                if (PREFIX_FROM..=PREFIX_UP_TO).contains(&word.chars().count()) {
+                    // Only letters and digits are left, so the word is no regex syntax.
+                    let beginning = RegexQuery::from_pattern(&format!("{word}.*"), field)?;
+                    either.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(beginning), boost * PREFIX_WEIGHT)),
+                    ));
+                }
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+        }
+        if clauses.is_empty() {
+            return Ok(TextHits::default());
+        }
+        let parsed = BooleanQuery::new(clauses);
         let (top, all) = searcher.search(
             &parsed,
             &(
@@ -239,9 +273,23 @@ mod tests {
         assert_eq!(slots("美玲"), [3]);
         assert_eq!(slots("chen"), [3]);
         assert!(slots("nobody-here").is_empty());
+        assert_eq!(slots("wiki"), [2, 3], "a word's beginning finds it");
+        assert_eq!(slots("ELO monu"), [1]);
+        assert!(slots("wi").is_empty(), "two letters are a whole word only");
+        assert!(
+            slots(&"a".repeat(5000)).is_empty(),
+            "a huge word is only a word"
+        );
         assert_eq!(slots("\"unbalanced (query"), Vec::<u32>::new());
         index.remove(1);
         index.commit().unwrap();
         assert!(found(&index, "elodie").is_empty());
+        index.upsert(4, "Ana", "Ana_W", "Wiki editor").unwrap();
+        index.commit().unwrap();
+        let hits = index.search("wiki").unwrap();
+        assert!(
+            hits.scores[&4] > hits.scores[&2],
+            "a whole word ranks above a beginning"
+        );
     }
 }
