@@ -72,7 +72,6 @@ fn is_cjk(c: char) -> bool {
 }
 
 pub struct TextIndex {
-    index: Index,
     writer: IndexWriter,
     reader: IndexReader,
     slot: Field,
@@ -106,7 +105,6 @@ impl TextIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(TextIndex {
-            index,
             writer,
             reader,
             slot,
