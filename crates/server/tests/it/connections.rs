@@ -934,7 +934,8 @@ async fn the_dashboard_charts_connections_per_month_with_the_small_cell_rule() {
     send(&learner, format!("{base}/complete"), None).await;
     let month = cxc_core::profile::format_date(app.state.clock.today())[..7].to_owned();
     let html = app.get("/dashboard").await.text().await.unwrap();
-    let row = format!("<time datetime=\"{month}\">{month}</time></th><td>2</td><td>—</td>");
+    let row =
+        format!("<time datetime=\"{month}\">{month}</time></th><td>2</td><td>fewer than 2</td>");
     assert!(
         html.contains(&row),
         "two opened, one completed is too few to show"

@@ -371,6 +371,11 @@ async fn the_map_page_is_light_accessible_and_translated() {
             "{lang}: areas link to the open asks behind them"
         );
         assert!(!html.contains('⧼'), "{lang}: missing message");
+        let fewer = app.state.i18n.text(lang, "cxc-figure-fewer-than", &["5"]);
+        assert!(
+            html.contains(&format!("<td>{fewer}</td>")),
+            "{lang}: a count too small to show says so in words"
+        );
         if lang == "ar" {
             assert!(html.contains("dir=\"rtl\""));
         }

@@ -54,14 +54,15 @@ pub(super) struct DashboardTemplate {
     completeness: Vec<(String, String, f64)>,
     cohorts: Vec<Cohort>,
     months: Vec<MonthView>,
-    min_cell: u64,
 }
 
-/// Connections per month over the last year, each count through the public-figures rule.
+/// Connections per month over the last year, each count through the public-figures rule; a
+/// count too small to show reads `fewer`.
 fn month_views(
     rule: &aggregates::Rule,
     timeline: &[(i64, Option<i64>)],
     now: i64,
+    fewer: &str,
 ) -> Vec<MonthView> {
     let months = aggregates::per_month(timeline, now, 12);
     let shown = |n: u64| rule.publish(n);
@@ -72,7 +73,7 @@ fn month_views(
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let text = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), |n| n.to_string());
+    let text = |n: Option<u64>| n.map_or_else(|| fewer.to_owned(), |n| n.to_string());
     let bar = |n: Option<u64>| n.map_or(0.0, |n| n as f64 / max * 100.0);
     months
         .into_iter()
@@ -98,11 +99,14 @@ pub(super) async fn dashboard_page(
     let read = state.read_model();
     let model = &read.model;
     let rule = state.config.public_rule(model);
-    let months = month_views(&rule, &timeline, state.clock.unix());
     let min = rule.min_cell;
+    let fewer = state
+        .i18n
+        .text(ctx.lang, "cxc-figure-fewer-than", &[&min.to_string()]);
+    let months = month_views(&rule, &timeline, state.clock.unix(), &fewer);
     let shown = |n: u64| {
         rule.publish(n)
-            .map_or_else(|| "—".to_owned(), |n| n.to_string())
+            .map_or_else(|| fewer.clone(), |n| n.to_string())
     };
     let people = rule.population(model);
     let needs_of = |population: &roaring::RoaringBitmap, n: usize| -> Vec<Need> {
@@ -301,7 +305,6 @@ pub(super) async fn dashboard_page(
         completeness,
         cohorts,
         months,
-        min_cell: min,
         page,
     })?
     .into_response())

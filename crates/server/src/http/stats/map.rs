@@ -459,7 +459,7 @@ pub(super) async fn map_page(
             let v = area.map_or(Some(0), |a| value(a));
             let name = state.reference.country_name(&s.code, ctx.lang);
             let figure = match v {
-                None => page.t("cxc-map-suppressed"),
+                None => page.t1("cxc-figure-fewer-than", doc.min_cell),
                 Some(n) => page.t1(&format!("cxc-map-value-{}", doc.mode), n),
             };
             let mut query = vec![(
