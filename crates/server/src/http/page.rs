@@ -71,6 +71,11 @@ impl Page {
             .text(self.lang, key, &[&a.to_string(), &b.to_string()])
     }
 
+    /// A country's name in the page's language, from its ISO code.
+    pub fn country(&self, code: &str) -> String {
+        self.state.reference.country_name(code, self.lang)
+    }
+
     /// A message with one parameter.
     pub fn t1(&self, key: &str, a: impl std::fmt::Display) -> String {
         self.state.i18n.text(self.lang, key, &[&a.to_string()])

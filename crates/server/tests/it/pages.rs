@@ -217,3 +217,30 @@ async fn shutdown_closes_the_database() {
     let _db = app.stop().await;
     assert!(state.db.pool().is_closed());
 }
+
+#[tokio::test]
+async fn results_name_countries_in_the_reader_s_language() {
+    let app = TestApp::spawn().await;
+    let ana = app.signed_in("Ana", false).await;
+    let (status, _) = crate::common::call(
+        &ana,
+        reqwest::Method::PUT,
+        app.url("/api/v1/me/profile"),
+        Some(serde_json::json!({"display_name": "Ana Wanjiru", "country": "KE", "languages": [{"code": "sw", "level": 5}]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (lang, name) in [("en", "Kenya"), ("ar", "كينيا"), ("es", "Kenia")] {
+        let html = app
+            .get(&format!("/people?uselang={lang}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!(" · {name}")),
+            "{lang}: the country by name"
+        );
+        assert!(!html.contains(" · KE"), "{lang}: not by its code");
+    }
+}
