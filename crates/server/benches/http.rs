@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{cxc, rss_mib, start, urlencode};
+use common::{cxc, rss_mib, search_query, start};
 
 /// Latency is measured one request at a time (so it is the server's, not the queue's);
 /// throughput with several clients at once.
@@ -165,35 +165,12 @@ fn search_paths(profiles: &Path) -> Vec<(String, Option<String>)> {
         .take(200)
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let mut paths = Vec::new();
-    for (i, p) in sample.iter().enumerate() {
-        let first = |list: &str| {
-            p[list]
-                .as_array()
-                .and_then(|a| a.first())
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        let query = match i % 5 {
-            0 => first("offered").map(|c| format!("offers={c}")),
-            1 => first("wanted").map(|c| format!("wants={c}&region=LAC&region=SSA")),
-            2 => p["languages"][0]["code"]
-                .as_str()
-                .map(|l| format!("language={l}&min_level=3&knows=cap-1")),
-            3 => p["display_name"]
-                .as_str()
-                .and_then(|n| n.split(' ').next())
-                .map(|n| format!("q={}", urlencode(n))),
-            _ => Some(format!(
-                "country={}&sort=recent",
-                p["country"].as_str().unwrap()
-            )),
-        };
-        if let Some(q) = query {
-            paths.push((format!("/api/v1/profiles?{q}&limit=20"), None));
-        }
-    }
-    paths
+    sample
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| search_query(i, p))
+        .map(|path| (path, None))
+        .collect()
 }
 
 #[tokio::main]

@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{cxc, rss_mib, start, urlencode};
+use common::{cxc, rss_mib, search_query, start};
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -252,36 +252,13 @@ async fn check(request: reqwest::RequestBuilder, what: &str) -> Result<Value, St
     Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-/// Searches of several shapes, drawn from the people in the community.
+/// Searches of the HTTP bench's five shapes, drawn from the people in the community.
 fn searches(records: &[Value]) -> Vec<String> {
     records
         .iter()
         .step_by(37)
         .enumerate()
-        .filter_map(|(i, p)| {
-            let first = |list: &str| {
-                p[list]
-                    .as_array()?
-                    .first()
-                    .and_then(|v| v.as_str().or_else(|| v["capacity"].as_str()))
-                    .map(str::to_owned)
-            };
-            let query = match i % 5 {
-                0 => first("offered").map(|c| format!("offers={c}")),
-                1 => first("wanted").map(|c| format!("wants={c}&region=SSA")),
-                2 => p["languages"][0]["code"]
-                    .as_str()
-                    .map(|l| format!("language={l}&min_level=3")),
-                3 => p["display_name"]
-                    .as_str()
-                    .and_then(|n| n.split(' ').next())
-                    .map(|n| format!("q={}", urlencode(n))),
-                _ => p["country"]
-                    .as_str()
-                    .map(|c| format!("country={c}&sort=recent")),
-            }?;
-            Some(format!("/api/v1/profiles?{query}&limit=20"))
-        })
+        .filter_map(|(i, p)| search_query(i, p))
         .collect()
 }
 
@@ -381,7 +358,7 @@ async fn main() {
         .unwrap();
     let mut people = Vec::new();
     for (username, token) in actors.into_iter().zip(tokens) {
-        let profile: Value = client
+        let mut profile: Value = client
             .get(format!("{base}/api/v1/me/profile"))
             .bearer_auth(&token)
             .send()
@@ -390,7 +367,6 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        let mut profile = profile;
         // Everyone who acts takes requests, whatever the community file said.
         profile["away_until"] = Value::Null;
         profile["max_connections"] = json!(5);

@@ -88,8 +88,36 @@ pub async fn start(database: &str) -> (Server, Duration) {
     (server, started.elapsed())
 }
 
+/// The `i`-th of five search shapes, drawn from one person of the community: a capacity they
+/// offer; one they want in two regions; their first language at level 3 and up with a known
+/// area; their first name as free text; their country by recent activity.
+pub fn search_query(i: usize, p: &serde_json::Value) -> Option<String> {
+    let first = |list: &str| {
+        p[list]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let query = match i % 5 {
+        0 => first("offered").map(|c| format!("offers={c}")),
+        1 => first("wanted").map(|c| format!("wants={c}&region=LAC&region=SSA")),
+        2 => p["languages"][0]["code"]
+            .as_str()
+            .map(|l| format!("language={l}&min_level=3&knows=cap-1")),
+        3 => p["display_name"]
+            .as_str()
+            .and_then(|n| n.split(' ').next())
+            .map(|n| format!("q={}", urlencode(n))),
+        _ => p["country"]
+            .as_str()
+            .map(|c| format!("country={c}&sort=recent")),
+    }?;
+    Some(format!("/api/v1/profiles?{query}&limit=20"))
+}
+
 /// Percent-encodes everything but ASCII letters and digits, for query strings.
-pub fn urlencode(s: &str) -> String {
+fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {

@@ -1302,12 +1302,7 @@ fn rules() -> Vec<Rule> {
 /// calls in the routers' source (a method router that posts, puts, patches or deletes), each
 /// with the statuses the document promises (none for forms).
 async fn mutating_routes(app: &TestApp) -> BTreeMap<(String, String), Vec<u16>> {
-    let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     let mut routes = BTreeMap::new();
     for (path, operations) in document["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {

@@ -464,22 +464,19 @@ async fn the_taxonomy_goes_to_translatewiki_and_its_translations_come_back() {
     let db = app.db.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("messages");
-    let run = |args: Vec<String>| {
-        let db = db.clone();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            cxc(&args, &db, None)
-        })
-    };
     let path = folder.display().to_string();
-    let out = run(vec![
-        "taxonomy".into(),
-        "messages".into(),
-        "export".into(),
-        path.clone(),
-    ])
-    .await
-    .unwrap();
+    // `cxc taxonomy messages ACTION DIR`, as an operator runs it.
+    let messages = |action: &'static str| {
+        let (db, path) = (db.clone(), path.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                cxc(&["taxonomy", "messages", action, &path], &db, None)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = messages("export").await;
     assert!(
         out.status.success(),
         "{}",
@@ -511,14 +508,7 @@ async fn the_taxonomy_goes_to_translatewiki_and_its_translations_come_back() {
         "cxc-capacity-description-wikidata-sparql": "Kuuliza Wikidata maswali kwa SPARQL.",
     });
     std::fs::write(folder.join("sw.json"), swahili.to_string()).unwrap();
-    let out = run(vec![
-        "taxonomy".into(),
-        "messages".into(),
-        "import".into(),
-        path.clone(),
-    ])
-    .await
-    .unwrap();
+    let out = messages("import").await;
     assert!(
         out.status.success(),
         "{}",
@@ -551,14 +541,7 @@ async fn the_taxonomy_goes_to_translatewiki_and_its_translations_come_back() {
         serde_json::Value::Object(broken).to_string(),
     )
     .unwrap();
-    let out = run(vec![
-        "taxonomy".into(),
-        "messages".into(),
-        "import".into(),
-        path,
-    ])
-    .await
-    .unwrap();
+    let out = messages("import").await;
     assert!(!out.status.success());
     let error = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -225,13 +225,17 @@ impl TestApp {
         client
     }
 
-    /// Posts a form from a signed-in browser, with the CSRF token its pages carry.
-    pub async fn post_as(
-        &self,
-        client: &reqwest::Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
+    /// The live OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.get("/api/v1/openapi.json")
+            .await
+            .json()
+            .await
+            .expect("the OpenAPI document")
+    }
+
+    /// The CSRF token a signed-in browser's pages carry.
+    pub async fn csrf_of(&self, client: &reqwest::Client) -> String {
         let html = client
             .get(self.url("/about"))
             .send()
@@ -240,7 +244,17 @@ impl TestApp {
             .text()
             .await
             .unwrap();
-        let token = hidden_value(&html, "csrf_token").expect("signed-in pages carry a CSRF token");
+        hidden_value(&html, "csrf_token").expect("signed-in pages carry a CSRF token")
+    }
+
+    /// Posts a form from a signed-in browser, with the CSRF token its pages carry.
+    pub async fn post_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_of(client).await;
         let mut all = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         client

@@ -433,6 +433,7 @@ struct Hostile {
     stylesheet: String,
     /// The GET routes' filled paths, from the OpenAPI document and the router.
     urls: Vec<String>,
+    document: Value,
 }
 
 impl Hostile {
@@ -443,12 +444,7 @@ impl Hostile {
         let admin = app.signed_in("Root", true).await;
         let made = fill(&app, &ana, &ben, &admin).await;
         let stylesheet = stylesheet(&app).await;
-        let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let document = app.openapi().await;
         let mut paths: Vec<String> = document["paths"]
             .as_object()
             .unwrap()
@@ -477,6 +473,7 @@ impl Hostile {
             .filter_map(|p| filled(p, &made, &stylesheet))
             .collect();
         Hostile {
+            document,
             app,
             ana,
             ben,
@@ -498,6 +495,7 @@ async fn hostile_text_is_inert_on_every_surface() {
         made,
         stylesheet,
         urls,
+        ..
     } = Hostile::new().await;
     let searches = [
         "/people?q=zq06",
@@ -965,13 +963,7 @@ fn cases<S: Strategy>(strategy: S, n: usize) -> Vec<S::Value> {
 async fn any_query_or_form_is_answered_without_a_server_error() {
     let world = Hostile::new().await;
     let app = &world.app;
-    let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut names: Vec<String> = document["paths"]
+    let mut names: Vec<String> = world.document["paths"]
         .as_object()
         .unwrap()
         .values()
@@ -1028,33 +1020,14 @@ async fn any_query_or_form_is_answered_without_a_server_error() {
         })
         .filter_map(|path| filled(&path, &world.made, &world.stylesheet))
         .collect();
-    let html = world
-        .ana
-        .get(app.url("/about"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::common::hidden_value(&html, "csrf_token").unwrap();
+    let callers = [
+        (&world.ana, app.csrf_of(&world.ana).await),
+        (&world.ben, app.csrf_of(&world.ben).await),
+    ];
     for (n, body) in cases(form_bodies(), 1200).into_iter().enumerate() {
         let path = &forms[n % forms.len()];
-        let caller = if n % 2 == 0 { &world.ana } else { &world.ben };
-        let token = if n % 2 == 0 {
-            token.clone()
-        } else {
-            let html = caller
-                .get(app.url("/about"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            crate::common::hidden_value(&html, "csrf_token").unwrap()
-        };
-        let mut full = format!("csrf_token={}&", percent(&token)).into_bytes();
+        let (caller, token) = &callers[n % 2];
+        let mut full = format!("csrf_token={}&", percent(token)).into_bytes();
         full.extend_from_slice(&body);
         let response = caller
             .post(app.url(path))
