@@ -9,6 +9,8 @@ use roaring::RoaringBitmap;
 use smallvec::SmallVec;
 use time::Date;
 
+mod rows;
+
 use crate::capacity::{Format, Method};
 use crate::profile::{Region, Visibility};
 use crate::taxonomy::Taxonomy;
@@ -254,33 +256,6 @@ fn each_membership(p: &Person, parents: &[Option<u32>], mut visit: impl FnMut(Di
     }
 }
 
-/// A posting packed in 32 bits for the rows facet counting reads: the dimension in the top
-/// four bits, then a language's rank in three bits (0 elsewhere), then the value in 24 bits.
-/// No dimension comes near 16 million distinct values (there are some 200 countries and a
-/// few hundred capacities); a value past that would be left out of the rows.
-struct Membership;
-
-impl Membership {
-    const VALUE_BITS: u32 = 24;
-
-    fn pack(dimension: Dimension, value: u32, rank: u8) -> Option<u32> {
-        (value < 1 << Self::VALUE_BITS)
-            .then(|| (dimension as u32) << 28 | u32::from(rank.min(7)) << Self::VALUE_BITS | value)
-    }
-
-    fn dimension(code: u32) -> usize {
-        (code >> 28) as usize
-    }
-
-    fn rank(code: u32) -> u8 {
-        ((code >> Self::VALUE_BITS) & 7) as u8
-    }
-
-    fn value(code: u32) -> usize {
-        (code & ((1 << Self::VALUE_BITS) - 1)) as usize
-    }
-}
-
 /// The read model.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -301,10 +276,10 @@ pub struct Model {
     /// with every change: the facet counts of a search with no other filter.
     tally: HashMap<(Dimension, u32, u8), [u32; 2]>,
     recency: BTreeSet<(Reverse<i64>, u32)>,
-    /// Each slot's postings as packed codes ([`Membership`]), rolled up the taxonomy: facet
-    /// counts over a few thousand people read these short rows instead of intersecting the
-    /// set with hundreds of posting lists or walking each record and the taxonomy again.
-    rows: Vec<Box<[u32]>>,
+    /// Each slot's postings, rolled up the taxonomy, as one short row: facet counts over a
+    /// few thousand people read these rows instead of intersecting the set with hundreds of
+    /// posting lists or walking each record and the taxonomy again.
+    rows: rows::Rows,
     /// Each slot's last change, side by side: matching reads it for thousands of candidates
     /// per request, and records scattered in memory would each cost a cache miss.
     updated_at: Vec<i64>,
@@ -476,23 +451,22 @@ impl Model {
             memberships.push((d, v, rank))
         });
         let at = slot as usize;
-        if self.rows.len() <= at {
-            self.rows.resize_with(at + 1, Box::default);
-        }
-        self.rows[at] = if add {
+        if add {
             // A language's row keeps only the person's own rank: the ranks below it are
             // implied when counting.
             let own_rank = |d: Dimension, v: u32, rank: u8| {
                 d != Dimension::Language || p.language_rank(v).is_none_or(|r| r.min(6) == rank)
             };
-            memberships
-                .iter()
-                .filter(|(d, v, rank)| own_rank(*d, *v, *rank))
-                .filter_map(|(d, v, rank)| Membership::pack(*d, *v, *rank))
-                .collect()
+            self.rows.set(
+                slot,
+                memberships
+                    .iter()
+                    .copied()
+                    .filter(|(d, v, rank)| own_rank(*d, *v, *rank)),
+            );
         } else {
-            Box::default()
-        };
+            self.rows.set(slot, []);
+        }
         for (dimension, value, rank) in memberships {
             set(self.postings.entry(dimension, value, rank));
 
@@ -628,14 +602,40 @@ impl Model {
             .collect()
     }
 
-    /// Whether counting facets over a set of `size` people is cheaper person by person than
-    /// by intersecting the set with every posting list. Below a sixteenth of everyone the
-    /// set's roaring containers are sorted arrays, which every one of the hundreds of
-    /// intersections merges in full; measured on the shared dataset, reading the rows was
-    /// 1.6–40× faster there (100k and 1M people), and slower above an eighth.
-    pub fn cheaper_by_person(&self, size: u64) -> bool {
-        const SHARE: u64 = 16;
-        size * SHARE < self.len() as u64
+    /// How many posting lists a dimension has (some may be empty).
+    fn value_count(&self, dimension: Dimension) -> u64 {
+        let p = &self.postings;
+        let n = match dimension {
+            Dimension::Offers => p.offers.len(),
+            Dimension::Wants => p.wants.len(),
+            Dimension::Knows => p.knows.len(),
+            Dimension::Language => p.languages.len(),
+            Dimension::Country => p.countries.len(),
+            Dimension::Region => p.regions.len(),
+            Dimension::Affiliation => p.affiliations.len(),
+            Dimension::Project => p.projects.len(),
+            Dimension::Method => p.methods.len(),
+            Dimension::Format => p.formats.len(),
+        };
+        n as u64
+    }
+
+    /// Whether counting facets of `dimensions` over a set of `size` people is cheaper person
+    /// by person (one row each, every dimension at once) than by intersecting the set with
+    /// each of the dimensions' posting lists. Measured at 100k people (server CPU per HTTP
+    /// search, each way forced): a row costs 30–60 ns, one intersection about 0.9 µs per
+    /// roaring container of 65,536 slots, for the arrays that most capacity postings are.
+    /// So a facet of a few values (regions, formats) over many people is intersected, and
+    /// hundreds of capacities over a tenth of everyone are read from rows.
+    pub fn cheaper_by_person(&self, size: u64, dimensions: &[Dimension]) -> bool {
+        const ROW_NS: u64 = 40;
+        const INTERSECTION_NS: u64 = 900;
+        if !self.rows.complete() {
+            return false;
+        }
+        let containers = (self.people.len() as u64 >> 16) + 1;
+        let lists: u64 = dimensions.iter().map(|d| self.value_count(*d)).sum();
+        size * ROW_NS < lists * containers * INTERSECTION_NS
     }
 
     /// Facet counts over a set of people, one person at a time: for a small set, much less
@@ -646,53 +646,10 @@ impl Model {
         dimensions: &[Dimension],
         min_rank: u8,
     ) -> Vec<(Dimension, Vec<(u32, u64)>)> {
-        let space = |d: Dimension| match d {
-            Dimension::Offers | Dimension::Wants | Dimension::Knows => self.capacities.len(),
-            Dimension::Language => self.languages.len(),
-            Dimension::Country => self.countries.len(),
-            Dimension::Region => Region::ALL.len(),
-            Dimension::Affiliation => self.organizations.len(),
-            Dimension::Project => self.projects.len(),
-            Dimension::Method => 16,
-            Dimension::Format => 8,
-        };
-        let mut counts: Vec<Vec<u64>> = (0..DIMENSIONS)
-            .map(|i| {
-                let d = ALL_DIMENSIONS[i];
-                if dimensions.contains(&d) {
-                    vec![0; space(d)]
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let language_rank = min_rank.min(6);
-        let language = Dimension::Language as usize;
-        for slot in scope {
-            let Some(row) = self.rows.get(slot as usize) else {
-                continue;
-            };
-            for code in row.iter().copied() {
-                let d = Membership::dimension(code);
-                if d == language && Membership::rank(code) < language_rank {
-                    continue;
-                }
-                if let Some(n) = counts[d].get_mut(Membership::value(code)) {
-                    *n += 1;
-                }
-            }
-        }
+        let counts = self.rows.count(scope);
         dimensions
             .iter()
-            .map(|d| {
-                let values = counts[*d as usize]
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(v, n)| (v as u32, *n))
-                    .collect();
-                (*d, values)
-            })
+            .map(|d| (*d, counts.of(*d, min_rank)))
             .collect()
     }
 

@@ -139,7 +139,7 @@ fn facet_counts(
             for d in dimensions {
                 facets.insert(d, model.visible_counts(d, q.signed_in, min(d)));
             }
-        } else if model.cheaper_by_person(scope.len()) {
+        } else if model.cheaper_by_person(scope.len(), &dimensions) {
             facets.extend(model.count_by_person(&scope, &dimensions, q.min_level));
         } else {
             for d in dimensions {
