@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{cxc, rss_mib, search_query, start};
+use common::{cxc, rss_mib, start};
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -120,12 +120,7 @@ impl Soak {
     async fn request(&self, n: u64) -> Result<(), String> {
         // Spread over everyone by a real mix of the bits (SplitMix64): requests of one kind all
         // have numbers alike modulo twenty, and a plain multiple would reach only a few people.
-        let pick = |len: usize| {
-            let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % len as u64) as usize
-        };
+        let pick = |len: usize| (common::mix(n) % len as u64) as usize;
         let person = &self.people[pick(self.people.len())];
         let response = match kind_of(n) {
             Kind::Search => self.get(&self.searches[pick(self.searches.len())], None),
@@ -252,13 +247,14 @@ async fn check(request: reqwest::RequestBuilder, what: &str) -> Result<Value, St
     Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-/// Searches of the HTTP bench's five shapes, drawn from the people in the community.
+/// Searches drawn from the people in the community as the HTTP bench draws them: every
+/// filter alone, and two or three together.
 fn searches(records: &[Value]) -> Vec<String> {
-    records
-        .iter()
-        .step_by(37)
-        .enumerate()
-        .filter_map(|(i, p)| search_query(i, p))
+    let mut draw = common::Draw(7);
+    let sample: Vec<Value> = records.iter().step_by(37).cloned().collect();
+    let kinds = &common::FILTERS[..common::FILTERS.len() - 1];
+    (1..=3)
+        .flat_map(|n| common::searches(&sample, &mut draw, kinds, n, 100))
         .collect()
 }
 

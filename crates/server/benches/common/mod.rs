@@ -3,6 +3,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 /// Runs a cxc command to its end and returns what it printed; a failure stops the bench.
 pub fn cxc(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_cxc"))
@@ -88,36 +90,144 @@ pub async fn start(database: &str) -> (Server, Duration) {
     (server, started.elapsed())
 }
 
-/// The `i`-th of five search shapes, drawn from one person of the community: a capacity they
-/// offer; one they want in two regions; their first language at level 3 and up with a known
-/// area; their first name as free text; their country by recent activity.
-pub fn search_query(i: usize, p: &serde_json::Value) -> Option<String> {
-    let first = |list: &str| {
-        p[list]
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let query = match i % 5 {
-        0 => first("offered").map(|c| format!("offers={c}")),
-        1 => first("wanted").map(|c| format!("wants={c}&region=LAC&region=SSA")),
-        2 => p["languages"][0]["code"]
-            .as_str()
-            .map(|l| format!("language={l}&min_level=3&knows=cap-1")),
-        3 => p["display_name"]
+/// A deterministic stream of choices.
+pub struct Draw(pub u64);
+
+impl Draw {
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 += 1;
+        (mix(self.0) % n.max(1) as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[self.below(items.len())])
+    }
+}
+
+const REGIONS: [&str; 8] = ["SSA", "NWE", "ESEAP", "LAC", "CEECA", "SA", "MENA", "NA"];
+const METHODS: [&str; 4] = ["mentoring", "peer_learning", "training", "coaching"];
+
+/// The filters a search shape combines, each drawn from one person so that results are not
+/// empty by construction (region, method and format are drawn from their lists).
+pub const FILTERS: [&str; 13] = [
+    "offers",
+    "wants",
+    "knows",
+    "language",
+    "country",
+    "region",
+    "affiliation",
+    "project",
+    "method",
+    "format",
+    "available",
+    "text",
+    "prefix",
+];
+
+pub fn strings(p: &Value, field: &str) -> Vec<String> {
+    p[field]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One filter's query-string part, from a person.
+fn filter(kind: &str, p: &Value, draw: &mut Draw) -> Option<String> {
+    let first_name = || {
+        p["display_name"]
             .as_str()
             .and_then(|n| n.split(' ').next())
-            .map(|n| format!("q={}", urlencode(n))),
-        _ => p["country"]
-            .as_str()
-            .map(|c| format!("country={c}&sort=recent")),
-    }?;
-    Some(format!("/api/v1/profiles?{query}&limit=20"))
+            .map(str::to_owned)
+    };
+    match kind {
+        "offers" | "wants" | "knows" => {
+            let field = match kind {
+                "offers" => "offered",
+                "wants" => "wanted",
+                _ => "known",
+            };
+            draw.pick(&strings(p, field)).map(|c| format!("{kind}={c}"))
+        }
+        "language" => {
+            let languages = p["languages"].as_array()?;
+            let l = draw.pick(languages)?;
+            let level = ["0", "2", "3", "native"][draw.below(4)];
+            Some(format!(
+                "language={}&min_level={level}",
+                l["code"].as_str()?
+            ))
+        }
+        "country" => p["country"].as_str().map(|c| format!("country={c}")),
+        "region" => Some(format!("region={}", REGIONS[draw.below(REGIONS.len())])),
+        "affiliation" => draw
+            .pick(&strings(p, "affiliations"))
+            .map(|a| format!("affiliation={a}")),
+        "project" => draw
+            .pick(&strings(p, "projects"))
+            .map(|a| format!("project={a}")),
+        "method" => Some(format!("method={}", METHODS[draw.below(METHODS.len())])),
+        "format" => Some(format!("format={}", ["online", "in_person"][draw.below(2)])),
+        "available" => Some("available=true".into()),
+        "text" => first_name().map(|n| format!("q={}", urlencode(&n))),
+        "prefix" => first_name()
+            .filter(|n| n.chars().count() >= 4)
+            .map(|n| format!("q={}", urlencode(&n.chars().take(3).collect::<String>()))),
+        _ => None,
+    }
+}
+
+/// `count` searches, each with `filters` different filters of `kinds` drawn from one sampled
+/// person.
+pub fn searches(
+    people: &[Value],
+    draw: &mut Draw,
+    kinds: &[&str],
+    filters: usize,
+    count: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut attempts = 0;
+    while out.len() < count && attempts < count * 20 {
+        attempts += 1;
+        let p = &people[draw.below(people.len())];
+        let mut chosen: Vec<&str> = Vec::new();
+        while chosen.len() < filters {
+            let k = kinds[draw.below(kinds.len())];
+            // Text and a prefix are both the free-text filter.
+            let taken = chosen.contains(&k)
+                || (k == "prefix" && chosen.contains(&"text"))
+                || (k == "text" && chosen.contains(&"prefix"));
+            if !taken {
+                chosen.push(k);
+            }
+            if kinds.len() < filters {
+                break;
+            }
+        }
+        let parts: Option<Vec<String>> = chosen.iter().map(|k| filter(k, p, draw)).collect();
+        if let Some(parts) = parts {
+            out.push(format!("/api/v1/profiles?{}", parts.join("&")));
+        }
+    }
+    out
+}
+
+/// The bits of `n` well mixed (SplitMix64's finaliser): consecutive numbers give unrelated
+/// results, for spreading picks over everyone.
+pub fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Percent-encodes everything but ASCII letters and digits, for query strings.
-fn urlencode(s: &str) -> String {
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {
