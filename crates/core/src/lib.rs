@@ -12,6 +12,7 @@ pub mod capacity;
 pub mod catalog;
 pub mod cohort;
 pub mod connection;
+pub mod dashboard;
 pub mod event;
 pub mod mail;
 pub mod matching;

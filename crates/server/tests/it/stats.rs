@@ -392,9 +392,20 @@ async fn the_map_page_is_light_accessible_and_translated() {
     assert!(!html.contains('⧼'));
 }
 
+/// The dashboard's headline count of people, as the page shows it.
+async fn dashboard_people(app: &TestApp) -> u64 {
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    let card = "<p class=\"card\"><strong>";
+    let at = html.find(card).expect("the people card") + card.len();
+    html[at..html[at..].find('<').unwrap() + at]
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn a_profile_change_shows_on_the_map_without_a_restart() {
+async fn a_profile_change_shows_on_the_map_and_dashboard_without_a_restart() {
     let app = TestApp::spawn_with(|c| c.min_cell = 1).await;
+    let people_before = dashboard_people(&app).await;
     let before: Value = app
         .get("/api/v1/stats/map?capacity=wikidata")
         .await
@@ -433,6 +444,8 @@ async fn a_profile_change_shows_on_the_map_without_a_restart() {
         .find(|a| a["code"] == "TD")
         .expect("Chad appears");
     assert_eq!(chad["assets"], 1);
+    // The dashboard's figures are kept between requests, until the read model changes.
+    assert_eq!(dashboard_people(&app).await, people_before + 1);
 }
 
 #[tokio::test]

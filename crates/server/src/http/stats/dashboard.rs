@@ -3,14 +3,18 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use cxc_core::Region;
-use cxc_core::aggregates;
-use cxc_core::model::Dimension;
+use std::sync::{Arc, OnceLock};
+
+use cxc_core::model::Model;
+use cxc_core::{aggregates, dashboard};
+use parking_lot::Mutex;
 
 use crate::AppState;
+use crate::directory::Directory;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
 use crate::http::page::{Page, render};
+use crate::state::DirectoryVersion;
 
 /// A capacity's figures for the dashboard.
 pub struct Need {
@@ -95,7 +99,7 @@ pub(super) async fn dashboard_page(
     ctx: RequestContext,
 ) -> Result<Response, AppError> {
     let timeline = crate::db::connections::timeline(state.db.pool()).await?;
-    let directory = state.directory();
+    let (directory, directory_version) = state.versioned_directory();
     let read = state.read_model();
     let model = &read.model;
     let rule = state.config.public_rule(model);
@@ -108,93 +112,58 @@ pub(super) async fn dashboard_page(
         rule.publish(n)
             .map_or_else(|| fewer.clone(), |n| n.to_string())
     };
-    let people = rule.population(model);
-    let needs_of = |population: &roaring::RoaringBitmap, n: usize| -> Vec<Need> {
-        let rows = aggregates::per_capacity(model, population);
-        let rows: Vec<_> = rows
-            .into_iter()
-            .filter(|(c, _, wants)| {
-                rule.publish(*wants).is_some_and(|n| n > 0)
-                    && model.parent(*c).is_some()
-                    && directory
-                        .capacity(model.capacities.name(*c))
-                        .is_some_and(|x| x.is_active())
-            })
-            .take(n)
-            .collect();
-        let max = rows.iter().map(|r| r.1.max(r.2)).max().unwrap_or(1).max(1) as f64;
-        rows.into_iter()
-            .filter_map(|(c, offers, wants)| {
-                let cap = directory.capacity(model.capacities.name(c))?;
+    let figures = cached_figures(model, &rule, &directory, directory_version);
+    let label = |c: u32| directory.capacity(model.capacities.name(c));
+    let needs_view = |needs: &[dashboard::Need]| -> Vec<Need> {
+        let max = needs
+            .iter()
+            .map(|n| n.offers.max(n.wants))
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        needs
+            .iter()
+            .filter_map(|n| {
+                let cap = label(n.capacity)?;
                 Some(Need {
                     slug: cap.slug.clone(),
                     label: cap.label(ctx.lang).to_owned(),
-                    needs: shown(wants),
-                    offers: shown(offers),
-                    bar_needs: wants as f64 / max * 100.0,
-                    bar_offers: if rule.publish(offers).is_none() {
+                    needs: shown(n.wants),
+                    offers: shown(n.offers),
+                    bar_needs: n.wants as f64 / max * 100.0,
+                    bar_offers: if rule.publish(n.offers).is_none() {
                         0.0
                     } else {
-                        offers as f64 / max * 100.0
+                        n.offers as f64 / max * 100.0
                     },
                 })
             })
             .collect()
     };
-    let regions = Region::ALL
+    let regions = figures
+        .regions
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let here = &people & model.posting(Dimension::Region, i as u32, 0);
-            (
-                state.i18n.text(
-                    ctx.lang,
-                    &format!("cxc-region-{}", r.code().to_lowercase()),
-                    &[],
-                ),
-                needs_of(&here, 3),
-            )
-        })
-        .filter(|(_, n)| !n.is_empty())
-        .collect();
-    // The five languages most people speak well, each with what its speakers most need.
-    let mut spoken: Vec<(u64, u32)> = model
-        .values(Dimension::Language)
-        .into_iter()
-        .map(|l| {
-            (
-                people.intersection_len(model.posting(Dimension::Language, l, 3)),
-                l,
-            )
+        .map(|(r, needs)| {
+            let name = state.i18n.text(
+                ctx.lang,
+                &format!("cxc-region-{}", r.code().to_lowercase()),
+                &[],
+            );
+            (name, needs_view(needs))
         })
         .collect();
-    spoken.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let languages = spoken
-        .into_iter()
-        .take(5)
-        .map(|(_, l)| {
-            let code = model.languages.name(l).to_owned();
+    let languages = figures
+        .languages
+        .iter()
+        .map(|(l, needs)| {
+            let code = model.languages.name(*l).to_owned();
             let name = state.i18n.autonym(&code).unwrap_or(&code).to_owned();
-            let speakers = &people & model.posting(Dimension::Language, l, 3);
-            (code, name, needs_of(&speakers, 3))
+            (code, name, needs_view(needs))
         })
-        .filter(|(_, _, n)| !n.is_empty())
         .collect();
-    let mut buckets = [0u64; 5];
-    for slot in &people {
-        if let Some(p) = model.person(slot) {
-            let parts = [
-                !p.languages.is_empty(),
-                p.country.is_some(),
-                !p.known.is_empty(),
-                !p.offered.is_empty(),
-                !p.wanted.is_empty(),
-            ];
-            buckets[parts.iter().filter(|x| **x).count().min(4)] += 1;
-        }
-    }
-    let total = people.len().max(1) as f64;
-    let completeness = buckets
+    let total = figures.people.max(1) as f64;
+    let completeness = figures
+        .completeness
         .iter()
         .enumerate()
         .map(|(i, n)| {
@@ -205,66 +174,30 @@ pub(super) async fn dashboard_page(
             )
         })
         .collect();
-    // Cohort candidates: many people wanting one capacity in one language and region.
-    let mut cohorts: Vec<(u64, u64, String, String, String, String)> = Vec::new();
-    for (c, _, _) in aggregates::per_capacity(model, &people)
-        .into_iter()
-        .filter(|(c, _, _)| model.parent(*c).is_some())
-        .take(15)
-    {
-        let wanting = model.posting(Dimension::Wants, c, 0) & &people;
-        let offering = model.posting(Dimension::Offers, c, 0) & &people;
-        for (ri, region) in Region::ALL.iter().enumerate() {
-            let in_region = &wanting & model.posting(Dimension::Region, ri as u32, 0);
-            if in_region.len() < min {
-                continue;
-            }
-            for l in model.values(Dimension::Language) {
-                let speakers = model.posting(Dimension::Language, l, 3);
-                let n = in_region.intersection_len(speakers);
-                if n >= min.max(3) {
-                    let offers = offering.intersection_len(speakers);
-                    let key = model.capacities.name(c).to_owned();
-                    let lang_code = model.languages.name(l).to_owned();
-                    cohorts.push((
-                        n,
-                        offers,
-                        key,
-                        lang_code,
-                        region.code().to_owned(),
-                        String::new(),
-                    ));
-                }
-            }
-        }
-    }
-    cohorts.sort_by_key(|c| std::cmp::Reverse(c.0));
-    let cohorts = cohorts
-        .into_iter()
-        .take(8)
-        .filter_map(|(n, offers, key, lang_code, region, _)| {
-            let cap = directory.capacity(&key)?;
-            let language = state
-                .i18n
-                .autonym(&lang_code)
-                .unwrap_or(&lang_code)
-                .to_owned();
+    let cohorts = figures
+        .cohorts
+        .iter()
+        .filter_map(|c| {
+            let cap = label(c.capacity)?;
+            let key = model.capacities.name(c.capacity);
+            let lang_code = model.languages.name(c.language);
+            let language = state.i18n.autonym(lang_code).unwrap_or(lang_code);
+            let region = c.region.code();
             let region_name = state.i18n.text(
                 ctx.lang,
                 &format!("cxc-region-{}", region.to_lowercase()),
                 &[],
             );
-            let offers = shown(offers);
             Some(Cohort {
                 text: state.i18n.text(
                     ctx.lang,
                     "cxc-dashboard-cohort",
                     &[
-                        &n.to_string(),
+                        &c.wanting.to_string(),
                         cap.label(ctx.lang),
-                        &language,
+                        language,
                         &region_name,
-                        &offers,
+                        &shown(c.offering),
                     ],
                 ),
                 href: format!(
@@ -274,32 +207,14 @@ pub(super) async fn dashboard_page(
             })
         })
         .collect();
-    let offering = people.intersection_len(
-        &model
-            .values(Dimension::Offers)
-            .iter()
-            .filter(|c| model.parent(**c).is_none())
-            .fold(roaring::RoaringBitmap::new(), |a, c| {
-                a | model.posting(Dimension::Offers, *c, 0)
-            }),
-    );
-    let wanting = people.intersection_len(
-        &model
-            .values(Dimension::Wants)
-            .iter()
-            .filter(|c| model.parent(**c).is_none())
-            .fold(roaring::RoaringBitmap::new(), |a, c| {
-                a | model.posting(Dimension::Wants, *c, 0)
-            }),
-    );
     let page = Page::new(&state, &ctx, "cxc-dashboard-title");
     Ok(render(&DashboardTemplate {
-        people: people.len(),
+        people: figures.people,
         organizations: directory.organizations().len(),
         capacities: directory.taxonomy().len(),
-        offering,
-        wanting,
-        needs: needs_of(&people, 10),
+        offering: figures.offering,
+        wanting: figures.wanting,
+        needs: needs_view(&figures.needs),
         regions,
         languages,
         completeness,
@@ -308,6 +223,33 @@ pub(super) async fn dashboard_page(
         page,
     })?
     .into_response())
+}
+
+/// The figures of the current read model and directory, computed at the first request after
+/// either changes: revisions are unique in the process, so one slot serves every server in it.
+fn cached_figures(
+    model: &Model,
+    rule: &aggregates::Rule,
+    directory: &Directory,
+    directory_version: DirectoryVersion,
+) -> Arc<dashboard::Figures> {
+    type Slot = Mutex<Option<((u64, DirectoryVersion), Arc<dashboard::Figures>)>>;
+    static CACHE: OnceLock<Slot> = OnceLock::new();
+    let revision = (model.revision(), directory_version);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((rev, figures)) = cache.lock().as_ref()
+        && *rev == revision
+    {
+        return figures.clone();
+    }
+    let listed = |c: u32| {
+        directory
+            .capacity(model.capacities.name(c))
+            .is_some_and(|x| x.is_active())
+    };
+    let figures = Arc::new(dashboard::figures(model, rule, listed));
+    *cache.lock() = Some((revision, figures.clone()));
+    figures
 }
 
 pub(super) fn ctx_label(state: &AppState, lang: &str, parts: usize) -> String {
