@@ -9,6 +9,7 @@ use roaring::RoaringBitmap;
 use smallvec::SmallVec;
 use time::Date;
 
+mod pairs;
 mod rows;
 
 use crate::capacity::{Format, Method};
@@ -280,6 +281,8 @@ pub struct Model {
     /// few thousand people read these rows instead of intersecting the set with hundreds of
     /// posting lists or walking each record and the taxonomy again.
     rows: rows::Rows,
+    /// How many visible people hold each two postings together.
+    pairs: pairs::Pairs,
     /// Each slot's last change, side by side: matching reads it for thousands of candidates
     /// per request, and records scattered in memory would each cost a cache miss.
     updated_at: Vec<i64>,
@@ -334,6 +337,7 @@ impl Model {
         self.recency.clear();
         self.updated_at.clear();
         self.rows.clear();
+        self.pairs.clear();
         for p in people {
             self.upsert(p);
         }
@@ -464,7 +468,15 @@ impl Model {
                     .copied()
                     .filter(|(d, v, rank)| own_rank(*d, *v, *rank)),
             );
+            if let Some(class) = class {
+                let keys = self.rows.len();
+                self.pairs.change(self.rows.row(slot), class, true, keys);
+            }
         } else {
+            if let Some(class) = class {
+                let keys = self.rows.len();
+                self.pairs.change(self.rows.row(slot), class, false, keys);
+            }
             self.rows.set(slot, []);
         }
         for (dimension, value, rank) in memberships {
@@ -651,6 +663,41 @@ impl Model {
             .iter()
             .map(|d| (*d, counts.of(*d, min_rank)))
             .collect()
+    }
+
+    /// Facet counts of `dimensions` over everyone a caller may see who holds one posting (a
+    /// search filtered on one value and nothing else), read from the table of pairs: no
+    /// person is visited. `None` when the table cannot answer (too many distinct postings).
+    pub fn counts_with(
+        &self,
+        (dimension, value): (Dimension, u32),
+        min_rank: u8,
+        signed_in: bool,
+        dimensions: &[Dimension],
+    ) -> Option<Vec<(Dimension, Vec<(u32, u64)>)>> {
+        if !self.pairs.enabled() || !self.rows.complete() {
+            return None;
+        }
+        // Rows hold a language at the person's own rank only: a minimum rank is the ranks
+        // from there up, which no one holds twice.
+        let ranks = if dimension == Dimension::Language {
+            min_rank.min(6)..=6
+        } else {
+            0..=0
+        };
+        let mut counts = vec![0u32; self.rows.len()];
+        for rank in ranks {
+            if let Some(key) = self.rows.key_of((dimension, value, rank)) {
+                self.pairs.add_row(key, signed_in, &mut counts);
+            }
+        }
+        let counts = self.rows.counts_from(counts);
+        Some(
+            dimensions
+                .iter()
+                .map(|d| (*d, counts.of(*d, min_rank)))
+                .collect(),
+        )
     }
 
     /// When the person in a slot last changed their profile (Unix seconds).
@@ -850,6 +897,23 @@ pub(crate) mod tests {
                 let some = m.count_by_person(&scope, &[Dimension::Language], min);
                 assert_eq!(some.len(), 1);
                 assert_eq!(some[0].1, by_bitmaps(&m, &scope, Dimension::Language, min));
+                // One filter value: the table of pairs gives what counting over its
+                // holders gives.
+                for d in ALL_DIMENSIONS {
+                    for v in m.values(d) {
+                        let holders = &visible & m.posting(d, v, min);
+                        let paired = m
+                            .counts_with((d, v), min, signed_in, &ALL_DIMENSIONS)
+                            .expect("the table answers");
+                        for (facet, counts) in paired {
+                            assert_eq!(
+                                counts,
+                                by_bitmaps(&m, &holders, facet, min),
+                                "{d:?} {v} → {facet:?}, signed in: {signed_in}, level {min}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }

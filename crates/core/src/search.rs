@@ -103,7 +103,26 @@ fn facet_counts(
     filters: &BTreeMap<Dimension, RoaringBitmap>,
     candidates: &RoaringBitmap,
 ) -> BTreeMap<Dimension, Vec<(u32, u64)>> {
-    let mut scopes: Vec<(Vec<Dimension>, RoaringBitmap, bool)> = vec![(
+    // With no text and no availability filter, the base is everyone the caller may see.
+    let everyone = q.text.is_none() && !q.available_now;
+    // The one filter value a scope is made of, when it is made of one: its counts are then a
+    // row of the model's table of pairs.
+    let single = |without: Option<Dimension>| -> Option<(Dimension, u32)> {
+        let mut rest = q
+            .filters
+            .iter()
+            .filter(|(d, values)| !values.is_empty() && Some(**d) != without);
+        match (rest.next(), rest.next()) {
+            (Some((d, values)), None) if everyone && values.len() == 1 => Some((*d, values[0])),
+            _ => None,
+        }
+    };
+    let mut scopes: Vec<(
+        Vec<Dimension>,
+        RoaringBitmap,
+        bool,
+        Option<(Dimension, u32)>,
+    )> = vec![(
         q.facets
             .iter()
             .copied()
@@ -111,6 +130,7 @@ fn facet_counts(
             .collect(),
         candidates.clone(),
         filters.is_empty(),
+        single(None),
     )];
     for dimension in filters.keys().filter(|d| q.facets.contains(d)) {
         let mut scope = base.clone();
@@ -119,10 +139,13 @@ fn facet_counts(
                 scope &= bitmap;
             }
         }
-        scopes.push((vec![*dimension], scope, filters.len() == 1));
+        scopes.push((
+            vec![*dimension],
+            scope,
+            filters.len() == 1,
+            single(Some(*dimension)),
+        ));
     }
-    // With no text and no availability filter, the base is everyone the caller may see.
-    let everyone = q.text.is_none() && !q.available_now;
     let min = |d: Dimension| {
         if d == Dimension::Language {
             q.min_level
@@ -131,14 +154,18 @@ fn facet_counts(
         }
     };
     let mut facets = BTreeMap::new();
-    for (dimensions, scope, is_base) in scopes {
+    for (dimensions, scope, is_base, single) in scopes {
         if dimensions.is_empty() {
             continue;
         }
+        let paired =
+            single.and_then(|one| model.counts_with(one, q.min_level, q.signed_in, &dimensions));
         if is_base && everyone {
             for d in dimensions {
                 facets.insert(d, model.visible_counts(d, q.signed_in, min(d)));
             }
+        } else if let Some(counts) = paired {
+            facets.extend(counts);
         } else if model.cheaper_by_person(scope.len(), &dimensions) {
             facets.extend(model.count_by_person(&scope, &dimensions, q.min_level));
         } else {

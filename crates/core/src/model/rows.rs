@@ -56,6 +56,28 @@ impl Rows {
         *self = Rows::default();
     }
 
+    /// How many keys there are.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The key of a posting, if anyone ever held it.
+    pub fn key_of(&self, posting: Posting) -> Option<u16> {
+        self.keys.get(&posting).copied()
+    }
+
+    /// A slot's row.
+    pub fn row(&self, slot: u32) -> &[u16] {
+        self.spans.get(slot as usize).map_or(&[], |&(start, len)| {
+            &self.data[start as usize..(start + len) as usize]
+        })
+    }
+
+    /// Counts per key made elsewhere, to read back per dimension.
+    pub fn counts_from(&self, counts: Vec<u32>) -> Counts<'_> {
+        Counts { rows: self, counts }
+    }
+
     /// Whether every posting has a key, so that counts from rows are whole.
     pub fn complete(&self) -> bool {
         self.complete
