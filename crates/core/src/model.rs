@@ -125,6 +125,9 @@ impl Person {
     }
 }
 
+/// Facet counts per dimension: each value with how many people it holds.
+pub type FacetCounts = Vec<(Dimension, Vec<(u32, u64)>)>;
+
 const DIMENSIONS: usize = 10;
 
 /// Every dimension, in the order of their numbers.
@@ -657,7 +660,7 @@ impl Model {
         scope: &RoaringBitmap,
         dimensions: &[Dimension],
         min_rank: u8,
-    ) -> Vec<(Dimension, Vec<(u32, u64)>)> {
+    ) -> FacetCounts {
         let counts = self.rows.count(scope);
         dimensions
             .iter()
@@ -674,7 +677,7 @@ impl Model {
         min_rank: u8,
         signed_in: bool,
         dimensions: &[Dimension],
-    ) -> Option<Vec<(Dimension, Vec<(u32, u64)>)>> {
+    ) -> Option<FacetCounts> {
         if !self.pairs.enabled() || !self.rows.complete() {
             return None;
         }
