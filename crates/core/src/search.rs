@@ -2,6 +2,7 @@
 //! filters AND-ed; facet counts say how many results each value would give; pages are cut by
 //! a cursor that stays stable while people are added.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use roaring::RoaringBitmap;
@@ -93,6 +94,18 @@ fn filter_bitmap(
     })
 }
 
+/// Dimensions whose facets count over the same people.
+struct FacetScope {
+    dimensions: Vec<Dimension>,
+    /// The filtered dimension counted without its own filter; `None` for the dimensions
+    /// without a filter, which count over the candidates.
+    own: Option<Dimension>,
+    /// No filter applies to these people (the base alone).
+    unfiltered: bool,
+    /// The one filter value these people are, when it is one.
+    single: Option<(Dimension, u32)>,
+}
+
 /// For each dimension, how many results each of its values would give. Counts ignore the
 /// dimension's own filter, so they say what choosing a value gives. Dimensions without a
 /// filter all count over the results; each filtered one over what its siblings leave.
@@ -117,34 +130,26 @@ fn facet_counts(
             _ => None,
         }
     };
-    let mut scopes: Vec<(
-        Vec<Dimension>,
-        RoaringBitmap,
-        bool,
-        Option<(Dimension, u32)>,
-    )> = vec![(
-        q.facets
+    // Dimensions without a filter count over the candidates; each filtered one over what
+    // the other filters leave.
+    let mut scopes = vec![FacetScope {
+        dimensions: q
+            .facets
             .iter()
             .copied()
             .filter(|d| !filters.contains_key(d))
             .collect(),
-        candidates.clone(),
-        filters.is_empty(),
-        single(None),
-    )];
+        own: None,
+        unfiltered: filters.is_empty(),
+        single: single(None),
+    }];
     for dimension in filters.keys().filter(|d| q.facets.contains(d)) {
-        let mut scope = base.clone();
-        for (d, bitmap) in filters {
-            if d != dimension {
-                scope &= bitmap;
-            }
-        }
-        scopes.push((
-            vec![*dimension],
-            scope,
-            filters.len() == 1,
-            single(Some(*dimension)),
-        ));
+        scopes.push(FacetScope {
+            dimensions: vec![*dimension],
+            own: Some(*dimension),
+            unfiltered: filters.len() == 1,
+            single: single(Some(*dimension)),
+        });
     }
     let min = |d: Dimension| {
         if d == Dimension::Language {
@@ -154,19 +159,41 @@ fn facet_counts(
         }
     };
     let mut facets = BTreeMap::new();
-    for (dimensions, scope, is_base, single) in scopes {
+    for FacetScope {
+        dimensions,
+        own,
+        unfiltered,
+        single,
+    } in scopes
+    {
         if dimensions.is_empty() {
             continue;
         }
-        let paired =
-            single.and_then(|one| model.counts_with(one, q.min_level, q.signed_in, &dimensions));
-        if is_base && everyone {
+        if unfiltered && everyone {
             for d in dimensions {
                 facets.insert(d, model.visible_counts(d, q.signed_in, min(d)));
             }
-        } else if let Some(counts) = paired {
+            continue;
+        }
+        if let Some(counts) =
+            single.and_then(|one| model.counts_with(one, q.min_level, q.signed_in, &dimensions))
+        {
             facets.extend(counts);
-        } else if model.cheaper_by_person(scope.len(), &dimensions) {
+            continue;
+        }
+        let scope = match own {
+            None => Cow::Borrowed(candidates),
+            Some(dimension) => {
+                let mut scope = base.clone();
+                for (d, bitmap) in filters {
+                    if *d != dimension {
+                        scope &= bitmap;
+                    }
+                }
+                Cow::Owned(scope)
+            }
+        };
+        if model.cheaper_by_person(scope.len(), &dimensions) {
             facets.extend(model.count_by_person(&scope, &dimensions, q.min_level));
         } else {
             for d in dimensions {
