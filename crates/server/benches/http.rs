@@ -305,11 +305,12 @@ async fn sign_in_visitor(base: &str, db: &str, like: &Value) -> String {
         .args(["user", "add", name, "--password-stdin", "--database", db])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     use std::io::Write;
     writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
-    // A rerun on a kept database finds the visitor there already.
+    // A rerun on a kept database finds the visitor there already, and is refused quietly.
     add.wait().unwrap();
     let client = reqwest::Client::builder()
         .cookie_store(true)

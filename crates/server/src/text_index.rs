@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use cxc_core::search::TextHits;
 use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
@@ -180,8 +180,12 @@ impl TextIndex {
                     Box::new(BoostQuery::new(Box::new(whole), boost)),
                 ));
                 if (PREFIX_FROM..=PREFIX_UP_TO).contains(&word.chars().count()) {
-                    // Only letters and digits are left, so the word is no regex syntax.
-                    let beginning = RegexQuery::from_pattern(&format!("{word}.*"), field)?;
+                    // One term: the words in the term dictionary from this one to the next
+                    // that does not begin with it, every one of them (the default stops at
+                    // 50). Unlike a regular expression, nothing is compiled per request.
+                    let mut beginning =
+                        PhrasePrefixQuery::new(vec![Term::from_field_text(field, word)]);
+                    beginning.set_max_expansions(u32::MAX);
                     either.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(beginning), boost * PREFIX_WEIGHT)),
@@ -289,5 +293,23 @@ mod tests {
             hits.scores[&4] > hits.scores[&2],
             "a whole word ranks above a beginning"
         );
+    }
+
+    #[test]
+    fn a_beginning_finds_every_word_it_begins() {
+        let mut index = TextIndex::new().unwrap();
+        // More distinct words than a prefix query expands to by default.
+        for slot in 0..120u32 {
+            let name = format!(
+                "Moha{}{}",
+                (b'a' + (slot / 26) as u8) as char,
+                (b'a' + (slot % 26) as u8) as char
+            );
+            index
+                .upsert(slot, &name, &format!("user_{slot}"), "")
+                .unwrap();
+        }
+        index.commit().unwrap();
+        assert_eq!(index.search("moh").unwrap().slots.len(), 120);
     }
 }
