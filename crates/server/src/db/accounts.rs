@@ -326,8 +326,8 @@ pub async fn create_token(
 
 pub async fn by_token(db: &Db, token_hash: &str) -> Result<Option<Account>, AppError> {
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS}, t.id AS token_id FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        "SELECT {ACCOUNT_COLUMNS}, t.id AS token_id, t.last_used_at AS token_last_used FROM api_tokens t \
+         JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
     );
     let Some(row) = sqlx::query(&sql)
         .bind(token_hash)
@@ -336,16 +336,20 @@ pub async fn by_token(db: &Db, token_hash: &str) -> Result<Option<Account>, AppE
     else {
         return Ok(None);
     };
-    // Recorded at most once a minute, so that busy API clients do not turn reads into writes.
+    // Recorded at most once a minute, so that busy API clients do not turn reads into writes:
+    // the request that finds the last use recent enough writes nothing.
     let now = now();
-    sqlx::query(
-        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-    )
-    .bind(now)
-    .bind(row.try_get::<i64, _>("token_id")?)
-    .bind(now - 60)
-    .execute(db.pool())
-    .await?;
+    let last_used: Option<i64> = row.try_get("token_last_used")?;
+    if last_used.is_none_or(|t| t < now - 60) {
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now)
+        .bind(row.try_get::<i64, _>("token_id")?)
+        .bind(now - 60)
+        .execute(db.pool())
+        .await?;
+    }
     Ok(Some(account(&row)?))
 }
 

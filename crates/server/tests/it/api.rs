@@ -77,6 +77,29 @@ async fn me_with_a_bearer_token() {
 }
 
 #[tokio::test]
+async fn a_token_records_when_it_was_last_used() {
+    let app = TestApp::spawn().await;
+    let token = account_with_token(&app, "Busy Client", false).await;
+    let last_used =
+        || async { accounts::list_tokens(&app.state.db, None).await.unwrap()[0].last_used_at };
+    assert_eq!(last_used().await, None);
+    for _ in 0..3 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let first = last_used().await.expect("the first use is recorded");
+    // Later uses within the minute leave it as it was (and write nothing).
+    assert!(first <= cxc::db::now());
+    assert!(first > cxc::db::now() - 60);
+}
+
+#[tokio::test]
 async fn revoked_tokens_stop_working() {
     let app = TestApp::spawn().await;
     let token = account_with_token(&app, "Someone", false).await;
