@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use roaring::RoaringBitmap;
 use time::Date;
 
-use crate::model::{Dimension, Model};
+use crate::model::{Dimension, FacetCounts, Model};
 
 /// Slots matching a free-text query, with their relevance.
 #[derive(Debug, Default, Clone)]
@@ -94,6 +94,19 @@ fn filter_bitmap(
     })
 }
 
+/// `counts` less `gone`, both in value order; values left with nobody are dropped.
+fn subtract(counts: Vec<(u32, u64)>, gone: &[(u32, u64)]) -> Vec<(u32, u64)> {
+    let mut gone = gone.iter().peekable();
+    counts
+        .into_iter()
+        .filter_map(|(v, n)| {
+            while gone.next_if(|(g, _)| *g < v).is_some() {}
+            let less = gone.next_if(|(g, _)| *g == v).map_or(0, |(_, m)| *m);
+            (n > less).then(|| (v, n - less))
+        })
+        .collect()
+}
+
 /// Dimensions whose facets count over the same people.
 struct FacetScope {
     dimensions: Vec<Dimension>,
@@ -113,11 +126,26 @@ fn facet_counts(
     model: &Model,
     q: &Query,
     base: &RoaringBitmap,
+    away: Option<&RoaringBitmap>,
     filters: &BTreeMap<Dimension, RoaringBitmap>,
     candidates: &RoaringBitmap,
 ) -> BTreeMap<Dimension, Vec<(u32, u64)>> {
-    // With no text and no availability filter, the base is everyone the caller may see.
-    let everyone = q.text.is_none() && !q.available_now;
+    // With no text, the base is everyone the caller may see, less the few people away when
+    // only those available are asked for: counts over everyone (from the tallies or the
+    // table of pairs) are then corrected by counting the people away, person by person.
+    let everyone = q.text.is_none();
+    let without_away = |counts: FacetCounts, away_here: Option<RoaringBitmap>| -> FacetCounts {
+        let Some(away_here) = away_here.filter(|a| !a.is_empty()) else {
+            return counts;
+        };
+        let dimensions: Vec<Dimension> = counts.iter().map(|(d, _)| *d).collect();
+        let minus = model.count_by_person(&away_here, &dimensions, q.min_level);
+        counts
+            .into_iter()
+            .zip(minus)
+            .map(|((d, all), (_, gone))| (d, subtract(all, &gone)))
+            .collect()
+    };
     // The one filter value a scope is made of, when it is made of one: its counts are then a
     // row of the model's table of pairs.
     let single = |without: Option<Dimension>| -> Option<(Dimension, u32)> {
@@ -170,15 +198,20 @@ fn facet_counts(
             continue;
         }
         if unfiltered && everyone {
-            for d in dimensions {
-                facets.insert(d, model.visible_counts(d, q.signed_in, min(d)));
-            }
+            let counts = dimensions
+                .iter()
+                .map(|d| (*d, model.visible_counts(*d, q.signed_in, min(*d))))
+                .collect();
+            facets.extend(without_away(counts, away.cloned()));
             continue;
         }
-        if let Some(counts) =
-            single.and_then(|one| model.counts_with(one, q.min_level, q.signed_in, &dimensions))
-        {
-            facets.extend(counts);
+        if let Some((one, counts)) = single.and_then(|one| {
+            model
+                .counts_with(one, q.min_level, q.signed_in, &dimensions)
+                .map(|c| (one, c))
+        }) {
+            let away_here = away.map(|a| a & model.posting(one.0, one.1, q.min_level));
+            facets.extend(without_away(counts, away_here));
             continue;
         }
         let scope = match own {
@@ -215,8 +248,9 @@ pub fn search(model: &Model, q: &Query) -> Results {
     if let Some(text) = &q.text {
         base &= &text.slots;
     }
-    if q.available_now {
-        base -= model.away_today(&base, q.today);
+    let away = q.available_now.then(|| model.away_today(&base, q.today));
+    if let Some(away) = &away {
+        base -= away;
     }
     let filters: BTreeMap<Dimension, RoaringBitmap> = q
         .filters
@@ -230,7 +264,7 @@ pub fn search(model: &Model, q: &Query) -> Results {
     }
 
     let facets = if !q.facets.is_empty() {
-        facet_counts(model, q, &base, &filters, &candidates)
+        facet_counts(model, q, &base, away.as_ref(), &filters, &candidates)
     } else {
         BTreeMap::new()
     };
@@ -358,6 +392,92 @@ mod tests {
         assert!(offers.contains(&(cap("tech"), 2)), "{offers:?}");
         let wants = &r.facets[&Dimension::Wants];
         assert!(wants.contains(&(cap("social"), 2)));
+    }
+
+    /// Facets as their definition gives them: for each dimension, over everyone visible and
+    /// available who passes the other dimensions' filters.
+    fn facets_by_definition(m: &Model, q: &Query) -> BTreeMap<Dimension, Vec<(u32, u64)>> {
+        let mut base = m.visible(q.signed_in);
+        if q.available_now {
+            base -= m.away_today(&base, q.today);
+        }
+        let filtered = |d: Dimension| {
+            q.filters.get(&d).filter(|v| !v.is_empty()).map(|values| {
+                values.iter().fold(RoaringBitmap::new(), |acc, v| {
+                    acc | m.posting(d, *v, q.min_level)
+                })
+            })
+        };
+        ALL_DIMENSIONS
+            .iter()
+            .map(|d| {
+                let mut scope = base.clone();
+                for other in ALL_DIMENSIONS.iter().filter(|o| *o != d) {
+                    if let Some(bitmap) = filtered(*other) {
+                        scope &= bitmap;
+                    }
+                }
+                let counts = m
+                    .values(*d)
+                    .into_iter()
+                    .map(|v| (v, scope.intersection_len(m.posting(*d, v, q.min_level))))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
+                (*d, counts)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn facets_of_available_people_leave_out_those_away() {
+        let mut m = Model::new(&taxonomy());
+        let caps = ["wikidata", "sparql", "bots", "social", "lexemes"];
+        let today = query().today;
+        for id in 1..=120i64 {
+            let i = id as usize;
+            let offered = [caps[i % 5], caps[(i / 5) % 5]];
+            let mut p = person(&mut m, id, &offered, &[caps[(i / 3) % 5]]);
+            p.country = Some(m.countries.intern(["BR", "KE"][i % 2]));
+            p.languages =
+                smallvec::smallvec![(m.languages.intern(["en", "sw"][i % 2]), (i % 7) as u8)];
+            p.visibility = [Visibility::Public, Visibility::Members][i % 4 / 3];
+            // Some away until after today, some whose time away has ended.
+            p.away_until = match i % 6 {
+                0 => Some(today + time::Duration::days(3)),
+                1 => Some(today - time::Duration::days(3)),
+                _ => None,
+            };
+            m.upsert(p);
+        }
+        let cap = |k: &str| m.capacities.get(k).unwrap();
+        let country = m.countries.get("KE").unwrap();
+        let language = m.languages.get("sw").unwrap();
+        let shapes: Vec<Vec<(Dimension, Vec<u32>)>> = vec![
+            vec![],
+            vec![(Dimension::Offers, vec![cap("sparql")])],
+            vec![(Dimension::Language, vec![language])],
+            vec![
+                (Dimension::Offers, vec![cap("tech")]),
+                (Dimension::Country, vec![country]),
+            ],
+            vec![(Dimension::Wants, vec![cap("social"), cap("bots")])],
+        ];
+        for filters in shapes {
+            for (signed_in, min_level) in [(false, 0), (true, 0), (true, 3)] {
+                let mut q = query();
+                q.filters = filters.iter().cloned().collect();
+                q.available_now = true;
+                q.signed_in = signed_in;
+                q.min_level = min_level;
+                assert_eq!(
+                    search(&m, &q).facets,
+                    facets_by_definition(&m, &q),
+                    "{filters:?}, signed in {signed_in}, level {min_level}"
+                );
+                q.available_now = false;
+                assert_eq!(search(&m, &q).facets, facets_by_definition(&m, &q));
+            }
+        }
     }
 
     #[test]
