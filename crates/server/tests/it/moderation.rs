@@ -301,6 +301,14 @@ async fn suspensions_by_api_and_command_line_are_lifted_the_same_way() {
     )
     .await;
     assert_eq!(status, 422, "{problem}");
+    // Profiles are kept between requests: a suspension still takes one out at once.
+    let anyone = reqwest::Client::new();
+    let profile_status = |path: &'static str| {
+        let request = anyone.get(app.url(path));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(profile_status("/api/v1/profiles/Member").await, 200);
+    assert_eq!(profile_status("/people/Member").await, 200);
     assert_eq!(
         call(
             &moderator,
@@ -312,6 +320,8 @@ async fn suspensions_by_api_and_command_line_are_lifted_the_same_way() {
         .0,
         204
     );
+    assert_eq!(profile_status("/api/v1/profiles/Member").await, 404);
+    assert_eq!(profile_status("/people/Member").await, 404);
     assert_eq!(get(&member, app.url("/api/v1/me")).await.0, 401);
     assert_eq!(
         call(&member, reqwest::Method::DELETE, url.clone(), None)
@@ -330,6 +340,7 @@ async fn suspensions_by_api_and_command_line_are_lifted_the_same_way() {
         404,
         "not suspended now"
     );
+    assert_eq!(profile_status("/api/v1/profiles/Member").await, 200);
 
     // An API token stops working while its account is suspended.
     let out = Command::new(env!("CARGO_BIN_EXE_cxc"))

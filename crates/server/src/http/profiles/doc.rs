@@ -171,7 +171,7 @@ pub(super) async fn get_profile(
     headers: HeaderMap,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    let stored = profiles::by_username(&state.db, &username)
+    let stored = super::cache::by_username(&state, &username)
         .await?
         .ok_or(AppError::NotFound)?;
     if !may_see(&stored, ctx.account.as_ref()) {

@@ -2,6 +2,7 @@
 //! JSON-LD API, and one's own data: download and deletion.
 
 mod blocks;
+mod cache;
 mod doc;
 mod edit;
 mod json_ld;

@@ -8,7 +8,6 @@ use cxc_core::{CapacityEntry, LanguageLevel, Region};
 
 use super::may_see;
 use crate::AppState;
-use crate::db::profiles;
 use crate::directory::Directory;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
@@ -99,7 +98,7 @@ pub(super) async fn profile_page(
     ctx: RequestContext,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    let stored = profiles::by_username(&state.db, &username)
+    let stored = super::cache::by_username(&state, &username)
         .await?
         .ok_or(AppError::NotFound)?;
     if !may_see(&stored, ctx.account.as_ref()) {
