@@ -364,7 +364,7 @@ mod tests {
         let everyone = m.visible(true);
 
         let sparql = m.capacities.get("sparql").unwrap();
-        let found = propose(&m, sparql, &everyone);
+        let found = propose(&m, sparql, everyone);
         assert_eq!(found.len(), 1);
         let group = &found[0];
         assert_eq!(group.language, m.languages.get("sw").unwrap());
@@ -379,7 +379,7 @@ mod tests {
         );
 
         let wikidata = m.capacities.get("wikidata").unwrap();
-        let found = propose(&m, wikidata, &everyone);
+        let found = propose(&m, wikidata, everyone);
         assert_eq!(found.len(), 1);
         assert!(found[0].members.contains(&lexemes));
         assert_eq!(found[0].facilitators, [near, far], "nearest first");
@@ -411,7 +411,7 @@ mod tests {
             .collect();
         let alone = slot(7, 12.0, &[("en", 4)]);
         let bots = m.capacities.get("bots").unwrap();
-        let found = propose(&m, bots, &m.visible(true));
+        let found = propose(&m, bots, m.visible(true));
         assert_eq!(found.len(), 2, "{found:?}");
         let all: Vec<u32> = found.iter().flat_map(|g| g.members.clone()).collect();
         assert_eq!(all.len(), 6, "each person once");

@@ -379,15 +379,19 @@ pub fn matches(
         }
         out
     };
-    let mut eligible = model.visible(signed_in);
-    if let Some(languages) = subject.languages {
-        eligible &= languages
-            .iter()
-            .filter(|(_, rank)| *rank >= 2)
-            .fold(RoaringBitmap::new(), |acc, (l, _)| {
-                acc | model.posting(Dimension::Language, *l, 2)
-            });
-    }
+    let visible = model.visible(signed_in);
+    let mut eligible = match subject.languages {
+        Some(languages) => {
+            visible
+                & languages
+                    .iter()
+                    .filter(|(_, rank)| *rank >= 2)
+                    .fold(RoaringBitmap::new(), |acc, (l, _)| {
+                        acc | model.posting(Dimension::Language, *l, 2)
+                    })
+        }
+        None => visible.clone(),
+    };
     if let Some(slot) = subject.slot {
         eligible.remove(slot);
     }

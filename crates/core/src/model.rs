@@ -176,6 +176,9 @@ struct Postings {
     formats: HashMap<u32, RoaringBitmap>,
     public: RoaringBitmap,
     members: RoaringBitmap,
+    /// Public and members-only people together: what a signed-in caller sees, kept so that
+    /// no request unites the two.
+    visible_to_members: RoaringBitmap,
     /// People with an away date (past or future): few, checked against today per query.
     away: RoaringBitmap,
 }
@@ -502,6 +505,9 @@ impl Model {
             Visibility::Members => set(&mut self.postings.members),
             Visibility::Hidden => {}
         }
+        if p.visibility != Visibility::Hidden {
+            set(&mut self.postings.visible_to_members);
+        }
         if add {
             self.recency.insert((Reverse(p.updated_at), slot));
             if self.updated_at.len() <= at {
@@ -515,11 +521,11 @@ impl Model {
     }
 
     /// Everyone a caller may see: public profiles, and members-only ones for signed-in callers.
-    pub fn visible(&self, signed_in: bool) -> RoaringBitmap {
+    pub fn visible(&self, signed_in: bool) -> &RoaringBitmap {
         if signed_in {
-            &self.postings.public | &self.postings.members
+            &self.postings.visible_to_members
         } else {
-            self.postings.public.clone()
+            &self.postings.public
         }
     }
 
@@ -886,7 +892,7 @@ pub(crate) mod tests {
                 for d in ALL_DIMENSIONS {
                     assert_eq!(
                         m.visible_counts(d, signed_in, min),
-                        by_bitmaps(&m, &visible, d, min),
+                        by_bitmaps(&m, visible, d, min),
                         "{d:?}, signed in: {signed_in}, level {min}"
                     );
                 }
@@ -904,7 +910,7 @@ pub(crate) mod tests {
                 // holders gives.
                 for d in ALL_DIMENSIONS {
                     for v in m.values(d) {
-                        let holders = &visible & m.posting(d, v, min);
+                        let holders = visible & m.posting(d, v, min);
                         let paired = m
                             .counts_with((d, v), min, signed_in, &ALL_DIMENSIONS)
                             .expect("the table answers");

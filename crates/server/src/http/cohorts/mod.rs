@@ -83,7 +83,7 @@ pub fn proposals(state: &AppState, capacity: &str) -> Result<Vec<Proposed>, AppE
         .filter(|_| state.directory().capacity(capacity).is_some())
         .ok_or_else(|| AppError::invalid("capacity", "cxc-error-unknown-capacity"))?;
     let visible = model.visible(true);
-    let candidates = &visible - model.away_today(&visible, state.clock.today());
+    let candidates = visible - model.away_today(visible, state.clock.today());
     let people = |slots: &[u32]| -> (Vec<String>, Vec<String>) {
         slots
             .iter()
