@@ -9,7 +9,7 @@ use axum::routing::get;
 use super::context::RequestContext;
 use super::page::{Page, render};
 use crate::AppState;
-use crate::db::{accounts, profiles};
+use crate::db::accounts;
 use crate::error::AppError;
 
 pub fn router() -> Router<AppState> {
@@ -40,7 +40,7 @@ async fn home(
 ) -> Result<Html<String>, AppError> {
     let nudge = match &ctx.account {
         Some(account) => {
-            let completeness = profiles::load(&state.db, account.id)
+            let completeness = super::profiles::stored_profile(&state, &account.username)
                 .await?
                 .map_or(0, |p| p.profile.completeness());
             (completeness < 50).then_some(completeness)

@@ -10,6 +10,7 @@ mod page;
 mod personal_data;
 mod save;
 
+pub use cache::by_username as stored_profile;
 pub use json_ld::person_json_ld;
 
 use axum::routing::{get, post};
