@@ -296,6 +296,16 @@ fn matching_people(c: &Community) -> Vec<(&'static str, Vec<String>)> {
     ]
 }
 
+/// The text of a page.
+async fn page_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// What follows `marker` in `html` up to the next double quote: an attribute's value.
+fn quoted_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
+    html.split(marker).nth(1)?.split('"').next()
+}
+
 /// Signs in a local visitor whose profile wants what a dataset person wants, for the signed-in
 /// home page with its suggestions; returns the session cookie.
 async fn sign_in_visitor(base: &str, db: &str, like: &Value) -> String {
@@ -317,18 +327,8 @@ async fn sign_in_visitor(base: &str, db: &str, like: &Value) -> String {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let form = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = form
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let form = page_text(&client, &format!("{base}/login")).await;
+    let csrf = quoted_after(&form, "name=\"csrf_token\" value=\"")
         .expect("the sign-in form has a CSRF token")
         .to_owned();
     let signed_in = client
@@ -595,18 +595,8 @@ async fn main() {
             .pool_max_idle_per_host(CONNECTIONS)
             .build()
             .unwrap();
-        let home = client
-            .get(format!("{}/", server.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let stylesheet = home
-            .split("href=\"/static/")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
+        let home = page_text(&client, &format!("{}/", server.base)).await;
+        let stylesheet = quoted_after(&home, "href=\"/static/")
             .map(|f| format!("/static/{f}"))
             .expect("the home page links its stylesheet");
         let like = community
