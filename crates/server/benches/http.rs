@@ -10,9 +10,10 @@
 //! Queries are drawn at random (a fixed seed) from the data: every filter alone and two or
 //! three together, sorted by recency, second pages through a cursor, members-only callers;
 //! matching for people with many and few wants, popular and rare ones, one language or many;
-//! one profile as JSON and JSON-LD; the map; and the pages. Data is the community of `cxc
-//! demo-data` (seed 42), generated into CXC_BENCH_DATA (default /var/tmp/cxc-bench-community)
-//! when missing; databases are kept beside it so that reruns skip the import.
+//! one profile as JSON and JSON-LD; the map; and the pages (the home page signed out and
+//! in). Data is the community of `cxc demo-data` (seed 42), generated into CXC_BENCH_DATA
+//! (default /var/tmp/cxc-bench-community) when missing; databases are kept beside it so that
+//! reruns skip the import.
 
 mod common;
 
@@ -526,6 +527,7 @@ async fn shapes(
                 .collect(),
         ),
     ));
+    out.push(("page: home".into(), vec![Call::get("/")]));
     out.push(("page: /map".into(), vec![Call::get("/map")]));
     out.push(("page: /dashboard".into(), vec![Call::get("/dashboard")]));
     out.push((

@@ -355,3 +355,32 @@ async fn sessions_survive_a_restart() {
         .unwrap();
     assert_eq!(me["username"], "Kwame");
 }
+
+#[tokio::test]
+async fn the_count_of_accounts_follows_sign_ups_and_deletions() {
+    let app = TestApp::spawn().await;
+    let counted = || async {
+        let all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        (cxc::db::accounts::count(&app.state.db).await.unwrap(), all)
+    };
+    assert_eq!(counted().await, (0, 0));
+    let mut clients = Vec::new();
+    for name in ["First", "Second", "Third"] {
+        clients.push(app.signed_in(name, false).await);
+    }
+    assert_eq!(counted().await, (3, 3));
+    let response = clients[1]
+        .delete(app.url("/api/v1/me"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(counted().await, (2, 2));
+    let home = app.get("/").await.text().await.unwrap();
+    let joined = app.state.i18n.text("en", "cxc-home-members", &["2"]);
+    assert!(home.contains(&joined), "the home page says {joined}");
+}
