@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Draw, FILTERS, cxc, rss_mib, searches, start, strings, urlencode};
+use common::{Draw, FILTERS, combinable, cxc, rss_mib, searches, start, strings, urlencode};
 use serde_json::Value;
 
 /// Latency is measured one request at a time (so it is the server's, not the queue's);
@@ -385,65 +385,38 @@ async fn shapes(
         ("floor: a static file".into(), vec![Call::get(stylesheet)]),
     ];
     let plain = |paths: Vec<String>| paths.into_iter().map(Call::get).collect::<Vec<_>>();
+    let mut drawn = |kinds: &[&str], filters: usize| {
+        searches(people, &mut draw, kinds, filters, QUERIES_PER_SHAPE)
+    };
     for kind in FILTERS {
-        let paths = searches(people, &mut draw, &[kind], 1, QUERIES_PER_SHAPE);
-        out.push((format!("search: {kind}"), plain(paths)));
+        out.push((format!("search: {kind}"), plain(drawn(&[kind], 1))));
     }
-    let combinable = &FILTERS[..FILTERS.len() - 1];
-    out.push((
-        "search: two filters".into(),
-        plain(searches(
-            people,
-            &mut draw,
-            combinable,
-            2,
-            QUERIES_PER_SHAPE,
-        )),
-    ));
+    let with = |paths: Vec<String>, tail: &str| -> Vec<String> {
+        paths.into_iter().map(|p| format!("{p}{tail}")).collect()
+    };
+    out.push(("search: two filters".into(), plain(drawn(combinable(), 2))));
     out.push((
         "search: three filters".into(),
-        plain(searches(
-            people,
-            &mut draw,
-            combinable,
-            3,
-            QUERIES_PER_SHAPE,
-        )),
+        plain(drawn(combinable(), 3)),
     ));
     out.push((
         "search: one filter, by recency".into(),
-        plain(
-            searches(people, &mut draw, combinable, 1, QUERIES_PER_SHAPE)
-                .into_iter()
-                .map(|p| format!("{p}&sort=recent"))
-                .collect(),
-        ),
+        plain(with(drawn(combinable(), 1), "&sort=recent")),
     ));
     out.push((
         "search: one filter, members-only caller".into(),
-        searches(people, &mut draw, combinable, 1, QUERIES_PER_SHAPE)
+        drawn(combinable(), 1)
             .into_iter()
             .map(|p| Call::get(p).with_token(&member))
             .collect(),
     ));
     out.push((
         "search: one filter, no facets".into(),
-        plain(
-            searches(people, &mut draw, combinable, 1, QUERIES_PER_SHAPE)
-                .into_iter()
-                .map(|p| format!("{p}&facets=none"))
-                .collect(),
-        ),
+        plain(with(drawn(combinable(), 1), "&facets=none")),
     ));
     // Second pages: the cursor of each first page that has one.
     let mut second = Vec::new();
-    for path in searches(
-        people,
-        &mut draw,
-        &["offers", "wants", "language", "region"],
-        1,
-        QUERIES_PER_SHAPE,
-    ) {
+    for path in drawn(&["offers", "wants", "language", "region"], 1) {
         let first: Value = bench
             .client
             .get(format!("{}{path}&facets=none", bench.base))
@@ -506,16 +479,10 @@ async fn shapes(
     out.push((
         "page: /people with filters".into(),
         plain(
-            searches(
-                people,
-                &mut draw,
-                &["offers", "wants", "language", "country", "region"],
-                2,
-                QUERIES_PER_SHAPE,
-            )
-            .into_iter()
-            .map(|p| p.replace("/api/v1/profiles", "/people"))
-            .collect(),
+            drawn(&["offers", "wants", "language", "country", "region"], 2)
+                .into_iter()
+                .map(|p| p.replace("/api/v1/profiles", "/people"))
+                .collect(),
         ),
     ));
     out.push((

@@ -252,7 +252,7 @@ async fn check(request: reqwest::RequestBuilder, what: &str) -> Result<Value, St
 fn searches(records: &[Value]) -> Vec<String> {
     let mut draw = common::Draw(7);
     let sample: Vec<Value> = records.iter().step_by(37).cloned().collect();
-    let kinds = &common::FILTERS[..common::FILTERS.len() - 1];
+    let kinds = common::combinable();
     (1..=3)
         .flat_map(|n| common::searches(&sample, &mut draw, kinds, n, 100))
         .collect()

@@ -3,6 +3,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cxc_core::{Format, Method, Region};
 use serde_json::Value;
 
 /// Runs a cxc command to its end and returns what it printed; a failure stops the bench.
@@ -104,9 +105,6 @@ impl Draw {
     }
 }
 
-const REGIONS: [&str; 8] = ["SSA", "NWE", "ESEAP", "LAC", "CEECA", "SA", "MENA", "NA"];
-const METHODS: [&str; 4] = ["mentoring", "peer_learning", "training", "coaching"];
-
 /// The filters a search shape combines, each drawn from one person so that results are not
 /// empty by construction (region, method and format are drawn from their lists).
 pub const FILTERS: [&str; 13] = [
@@ -163,15 +161,21 @@ fn filter(kind: &str, p: &Value, draw: &mut Draw) -> Option<String> {
             ))
         }
         "country" => p["country"].as_str().map(|c| format!("country={c}")),
-        "region" => Some(format!("region={}", REGIONS[draw.below(REGIONS.len())])),
+        "region" => draw
+            .pick(&Region::ALL)
+            .map(|r| format!("region={}", r.code())),
         "affiliation" => draw
             .pick(&strings(p, "affiliations"))
             .map(|a| format!("affiliation={a}")),
         "project" => draw
             .pick(&strings(p, "projects"))
             .map(|a| format!("project={a}")),
-        "method" => Some(format!("method={}", METHODS[draw.below(METHODS.len())])),
-        "format" => Some(format!("format={}", ["online", "in_person"][draw.below(2)])),
+        "method" => draw
+            .pick(Method::ALL)
+            .map(|m| format!("method={}", m.as_str())),
+        "format" => draw
+            .pick(Format::ALL)
+            .map(|f| format!("format={}", f.as_str())),
         "available" => Some("available=true".into()),
         "text" => first_name().map(|n| format!("q={}", urlencode(&n))),
         "prefix" => first_name()
@@ -179,6 +183,12 @@ fn filter(kind: &str, p: &Value, draw: &mut Draw) -> Option<String> {
             .map(|n| format!("q={}", urlencode(&n.chars().take(3).collect::<String>()))),
         _ => None,
     }
+}
+
+/// Every filter but the prefix, which is the free text's other form: what searches of two
+/// or three filters combine.
+pub fn combinable() -> &'static [&'static str] {
+    &FILTERS[..FILTERS.len() - 1]
 }
 
 /// `count` searches, each with `filters` different filters of `kinds` drawn from one sampled
