@@ -1,6 +1,6 @@
 // Browser behaviour in real headless Chromium (Debian's package; never a downloaded browser):
-// the map's SVG and table in English and Arabic, right-to-left mirroring, the progressive
-// enhancements (language selector, type-ahead, map refresh), and a 320 px wide screen.
+// the map's SVG and table in English and Arabic, right-to-left mirroring, the language chooser
+// (with and without JavaScript), the theme toggle, type-ahead, and a 320 px wide screen.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { site } from "./harness.mjs";
@@ -43,14 +43,66 @@ test("Arabic pages lay out right to left", async () => {
   await page.close();
 });
 
-test("the language selector switches language by itself", async () => {
+test("the language chooser opens a searchable list and comes back to the same page", async () => {
   const page = await browser.newPage();
-  await page.goto(`${base}/about`);
-  assert.equal(await page.locator("[data-autosubmit-button]").isVisible(), false, "the button is hidden when script runs");
-  await page.selectOption("#language-select", "fr");
+  const blocked = [];
+  page.on("console", (m) => { if (/Content Security Policy/.test(m.text())) blocked.push(m.text()); });
+  await page.goto(`${base}/about?uselang=en`);
+  await page.locator(".language-button").click();
+  const menu = page.locator(".site-header .language-menu");
+  assert.ok(await menu.isVisible(), "the button opens the list in place");
+  assert.ok(await menu.locator(".language-group h2").count() > 2, "languages are grouped by region");
+  await menu.locator(".language-search").fill("franç");
+  assert.equal(await menu.locator("li:not([hidden]) a").count() >= 1, true);
+  assert.equal(await menu.locator("li:not([hidden]) a[lang=fr]").count() >= 1, true, "French is found by its name");
+  assert.equal(await menu.locator("li:not([hidden]) a[lang=ar]").count(), 0, "Arabic is filtered out");
+  await menu.locator("li:not([hidden]) a[lang=fr]").first().click();
   await page.waitForFunction(() => document.documentElement.lang === "fr");
   assert.equal(new URL(page.url()).pathname, "/about", "it comes back to the same page");
+  assert.equal((await page.locator(".language-button").textContent()).trim(), "français");
+  await page.locator(".language-button").click();
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator(".site-header .language-menu").count(), 0, "Escape closes the list");
+  assert.deepEqual(blocked, [], "the icon sprite and scripts load under the content security policy");
   await page.close();
+});
+
+test("without JavaScript the language button leads to a page listing every language", async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${base}/people?uselang=en`);
+  await page.locator(".language-button").click();
+  assert.equal(new URL(page.url()).pathname, "/language");
+  const listed = await page.locator("main .language-group a").evaluateAll((links) => [...new Set(links.map((a) => a.lang))]);
+  assert.ok(listed.length >= 15 && listed.includes("sw") && listed.includes("ar"), `every language is listed: ${listed}`);
+  await page.locator("main .language-group a[lang=es]").first().click();
+  assert.equal(new URL(page.url()).pathname, "/people");
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "es");
+  await context.close();
+});
+
+test("the theme toggle overrides the system's preference and is remembered", async () => {
+  const context = await browser.newContext({ colorScheme: "light" });
+  const page = await context.newPage();
+  const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  await page.goto(`${base}/people?uselang=en`);
+  const light = await background();
+  assert.equal(await page.locator(".theme-switch.to-light").isVisible(), false, "only the switch to the other theme shows");
+  await page.locator(".theme-switch.to-dark").click();
+  assert.equal(new URL(page.url()).pathname, "/people");
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
+  const dark = await background();
+  assert.notEqual(dark, light, `the page turns dark (${light} → ${dark})`);
+  await page.goto(`${base}/map`);
+  assert.equal(await background(), dark, "the choice is remembered on the next page");
+  await page.locator(".theme-switch.to-light").click();
+  assert.equal(await background(), light);
+  await context.close();
+  const darkSystem = await browser.newContext({ colorScheme: "dark" });
+  const other = await darkSystem.newPage();
+  await other.goto(`${base}/about`);
+  assert.equal(await other.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), dark, "with no choice, the system's preference decides");
+  await darkSystem.close();
 });
 
 test("type-ahead narrows a long picker", async () => {

@@ -1,13 +1,6 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 
-// The language selector submits itself.
-document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
-  const form = select.form;
-  form.querySelectorAll("[data-autosubmit-button]").forEach((b) => { b.hidden = true; });
-  select.addEventListener("change", () => form.submit());
-});
-
 // Type-ahead for long pickers: a search box above the list narrows its options as you type,
 // ignoring case and accents, in any script.
 const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLocaleLowerCase();
@@ -31,6 +24,56 @@ document.querySelectorAll("select[data-filter]").forEach((select) => {
     if (wanted && first && !select.multiple) select.value = first.value;
   });
 });
+
+// The language chooser: the header's button opens a list of every language, grouped by region,
+// with a search box that finds a language by its name or code. Without JavaScript the button
+// leads to the page that lists them.
+const languageButton = document.querySelector("[data-language-menu]");
+const languageTemplate = document.getElementById("language-menu");
+if (languageButton && languageTemplate) {
+  let menu = null;
+  const close = () => {
+    menu?.remove();
+    menu = null;
+    languageButton.setAttribute("aria-expanded", "false");
+  };
+  const filter = (search) => {
+    const wanted = fold(search.value.trim());
+    let shown = 0;
+    menu.querySelectorAll(".language-group").forEach((group) => {
+      let inGroup = 0;
+      group.querySelectorAll("li").forEach((item) => {
+        const link = item.firstElementChild;
+        const match = !wanted || fold(link.textContent).includes(wanted) || link.lang.toLowerCase().startsWith(wanted);
+        item.hidden = !match;
+        if (match) inGroup++;
+      });
+      group.hidden = inGroup === 0;
+      shown += inGroup;
+    });
+    menu.querySelector(".language-none").hidden = shown > 0;
+  };
+  languageButton.setAttribute("aria-expanded", "false");
+  languageButton.addEventListener("click", (event) => {
+    event.preventDefault();
+    if (menu) return close();
+    menu = languageTemplate.content.firstElementChild.cloneNode(true);
+    languageButton.after(menu);
+    languageButton.setAttribute("aria-expanded", "true");
+    const search = menu.querySelector(".language-search");
+    search.addEventListener("input", () => filter(search));
+    search.focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu) {
+      close();
+      languageButton.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (menu && !menu.contains(event.target) && !languageButton.contains(event.target)) close();
+  });
+}
 
 // The map refreshes itself while the page is open: the server renders the new figures, the
 // script swaps them in. Without JavaScript, every load is current.

@@ -1,4 +1,4 @@
-//! Signing up, in and out, changing a password, signing in with Wikimedia, choosing a language.
+//! Signing up, in and out, changing a password, signing in with Wikimedia.
 
 use askama::Template;
 use axum::Router;
@@ -10,9 +10,7 @@ use cxc_core::{Password, Username};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::context::{
-    LANGUAGE_COOKIE, OAUTH_COOKIE, RequestContext, SESSION_COOKIE, cookie, set_cookie,
-};
+use super::context::{OAUTH_COOKIE, RequestContext, SESSION_COOKIE, cookie, set_cookie};
 use super::extract::{Form, Query};
 use super::page::{FieldErrors, Page, render};
 use crate::AppState;
@@ -24,7 +22,6 @@ use crate::oauth::CALLBACK_PATH;
 
 const SESSION_SECONDS: i64 = 30 * 24 * 3600;
 const OAUTH_LOGIN_SECONDS: i64 = 10 * 60;
-const LANGUAGE_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,7 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(change_password))
         .route("/login/wikimedia", get(wikimedia_start))
         .route(CALLBACK_PATH, get(wikimedia_callback))
-        .route("/language", get(choose_language))
 }
 
 /// Where to go back to after signing in or choosing a language: only a path on this site, as
@@ -43,7 +39,7 @@ pub fn router() -> Router<AppState> {
 /// browsers drop tabs and newlines anywhere in a URL and read `\\` as `/`, so `/\t/evil.example`
 /// would become `//evil.example`; any control character or backslash sends people home instead.
 /// What is left is percent-encoded where a `Location` header could not carry it as it is.
-fn safe_return(target: Option<&str>) -> String {
+pub(super) fn safe_return(target: Option<&str>) -> String {
     const OUTSIDE_A_HEADER: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
     let on_site = |t: &str| {
         t.starts_with('/')
@@ -509,33 +505,6 @@ async fn wikimedia_account(
         }
     }
     Err(AppError::Conflict("cxc-error-username-taken"))
-}
-
-#[derive(Deserialize)]
-struct LanguageQuery {
-    uselang: Option<String>,
-    #[serde(rename = "return")]
-    return_to: Option<String>,
-}
-
-/// The language selector: remembers the choice in a cookie and goes back where the person was.
-async fn choose_language(
-    State(state): State<AppState>,
-    Query(q): Query<LanguageQuery>,
-) -> Response {
-    let to = safe_return(q.return_to.as_deref());
-    match q.uselang.as_deref().and_then(|l| state.i18n.shipped_for(l)) {
-        Some(lang) => {
-            let cookie = set_cookie(
-                LANGUAGE_COOKIE,
-                lang,
-                Some(LANGUAGE_COOKIE_SECONDS),
-                state.config.secure_cookies(),
-            );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
-        }
-        None => Redirect::to(&to).into_response(),
-    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../../../static/icon.svg"),
     ),
+    (
+        "icons.svg",
+        "image/svg+xml",
+        include_bytes!("../../../../static/icons.svg"),
+    ),
 ];
 
 struct Asset {

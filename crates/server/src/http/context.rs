@@ -19,6 +19,8 @@ use crate::error::{AppError, ErrorReport};
 
 pub const SESSION_COOKIE: &str = "cxc_session";
 pub const LANGUAGE_COOKIE: &str = "cxc_lang";
+/// The light or dark theme chosen with the header's toggle, over the system's preference.
+pub const THEME_COOKIE: &str = "cxc_theme";
 pub const CSRF_COOKIE: &str = "cxc_csrf";
 /// A Wikimedia sign-in in progress.
 pub const OAUTH_COOKIE: &str = "cxc_oauth";
@@ -43,6 +45,8 @@ pub struct RequestContext {
     pub problem: bool,
     /// Unread notifications of the signed-in person, for the header of pages.
     pub unread: i64,
+    /// `light` or `dark` when chosen over the system's preference.
+    pub theme: Option<&'static str>,
 }
 
 impl RequestContext {
@@ -133,6 +137,15 @@ fn language(state: &AppState, uri: &Uri, headers: &HeaderMap) -> &'static str {
     )
 }
 
+/// The theme the cookie names, if it names one cxc has.
+fn theme(headers: &HeaderMap) -> Option<&'static str> {
+    match cookie(headers, THEME_COOKIE) {
+        Some("light") => Some("light"),
+        Some("dark") => Some("dark"),
+        _ => None,
+    }
+}
+
 fn path_and_query(uri: &Uri) -> String {
     uri.path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
@@ -152,6 +165,7 @@ impl RequestContext {
             is_api,
             problem: wants_problem(is_api, headers),
             unread: 0,
+            theme: theme(headers),
         }
     }
 }
@@ -190,6 +204,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         is_api,
         problem: wants_problem(is_api, headers),
         unread: 0,
+        theme: theme(headers),
     };
     let checked = match refuse_control_characters(req).await {
         Ok(req) => authenticate(&state, &mut ctx, existing_csrf, req).await,

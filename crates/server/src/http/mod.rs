@@ -24,6 +24,7 @@ pub mod organizations;
 pub mod page;
 pub mod pages;
 pub mod posts;
+pub mod preferences;
 pub mod profiles;
 pub mod programmes;
 pub mod saved;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(pages::router())
         .merge(accounts::router())
+        .merge(preferences::router())
         .merge(capacities::router())
         .merge(profiles::router())
         .merge(organizations::router())

@@ -8,7 +8,7 @@ use super::context::RequestContext;
 use crate::AppState;
 use crate::db::accounts::Account;
 use crate::error::{AppError, ErrorReport};
-use crate::i18n::UiLanguage;
+use crate::i18n::LanguageGroup;
 
 pub struct Page {
     pub lang: &'static str,
@@ -19,13 +19,17 @@ pub struct Page {
     pub css_url: String,
     pub js_url: String,
     pub icon_url: String,
-    pub languages: Vec<UiLanguage>,
-    /// The current address without `uselang`, where the language selector comes back to.
+    /// The icon sprite; `{{ page.icons_url }}#globe` names one icon.
+    pub icons_url: String,
+    /// The current address without `uselang`, where the language chooser and the theme toggle
+    /// come back to.
     pub path: String,
     pub signup_enabled: bool,
     pub oauth_enabled: bool,
     /// Unread notifications, shown in the header.
     pub unread: i64,
+    /// `light` or `dark` when the visitor chose one over the system's preference.
+    pub theme: Option<&'static str>,
     state: AppState,
 }
 
@@ -40,13 +44,29 @@ impl Page {
             css_url: state.assets.url("style.css"),
             js_url: state.assets.url("app.js"),
             icon_url: state.assets.url("icon.svg"),
-            languages: state.i18n.ui_languages().to_vec(),
+            icons_url: state.assets.url("icons.svg"),
             path: without_uselang(&ctx.path),
             signup_enabled: state.config.signup,
             oauth_enabled: state.oauth.is_some(),
             unread: ctx.unread,
+            theme: ctx.theme,
             state: state.clone(),
         }
+    }
+
+    /// The page language's name in itself, on the language chooser's button.
+    pub fn autonym(&self) -> &str {
+        self.state.i18n.autonym(self.lang).unwrap_or(self.lang)
+    }
+
+    /// The interface languages by region, for the language chooser.
+    pub fn language_groups(&self) -> &[LanguageGroup] {
+        self.state.i18n.language_groups()
+    }
+
+    /// The current address as one query value, for links that come back here.
+    pub fn return_to(&self) -> String {
+        url_component(&self.path)
     }
 
     /// A message in the page's language.

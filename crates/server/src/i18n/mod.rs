@@ -35,7 +35,15 @@ const FALLBACKS: &[(&str, &[&str])] = &[
     ("oc", &["fr"]),
     ("br", &["fr"]),
     ("wa", &["fr"]),
+    ("zh", &["zh-hans"]),
+    ("zh-cn", &["zh-hans"]),
+    ("zh-sg", &["zh-hans"]),
+    ("zh-my", &["zh-hans"]),
 ];
+
+/// The regions of Wikimedia's language-data, in the order the Universal Language Selector shows
+/// them: the language chooser groups languages by where they are spoken.
+pub const LANGUAGE_REGIONS: &[&str] = &["WW", "AF", "AM", "AS", "EU", "ME", "PA"];
 
 pub const DEFAULT_LANGUAGE: &str = "en";
 
@@ -50,14 +58,23 @@ pub struct UiLanguage {
     pub autonym: String,
 }
 
+/// The interface languages spoken in one region, for the language chooser.
+pub struct LanguageGroup {
+    /// A code of [`LANGUAGE_REGIONS`], lower-cased for message keys (`cxc-language-region-af`).
+    pub region: String,
+    pub languages: Vec<UiLanguage>,
+}
+
 struct LanguageInfo {
     autonym: String,
     rtl: bool,
+    regions: Vec<String>,
 }
 
 pub struct I18n {
     catalogs: HashMap<&'static str, Catalog>,
     ui: Vec<UiLanguage>,
+    groups: Vec<LanguageGroup>,
     languages: HashMap<String, LanguageInfo>,
 }
 
@@ -106,9 +123,22 @@ impl I18n {
             ui.push(UiLanguage { code, autonym });
         }
         ui.sort_by(|a, b| a.code.cmp(b.code));
+        let groups = LANGUAGE_REGIONS
+            .iter()
+            .map(|region| LanguageGroup {
+                region: region.to_ascii_lowercase(),
+                languages: ui
+                    .iter()
+                    .filter(|l| languages[l.code].regions.iter().any(|r| r == region))
+                    .cloned()
+                    .collect(),
+            })
+            .filter(|g| !g.languages.is_empty())
+            .collect();
         Ok(I18n {
             catalogs,
             ui,
+            groups,
             languages,
         })
     }
@@ -116,6 +146,11 @@ impl I18n {
     /// The languages the interface can be shown in, for the language selector.
     pub fn ui_languages(&self) -> &[UiLanguage] {
         &self.ui
+    }
+
+    /// The interface languages by region, a language in each region it is spoken in.
+    pub fn language_groups(&self) -> &[LanguageGroup] {
+        &self.groups
     }
 
     /// Picks the interface language: `?uselang=`, then the cookie the language selector sets,
@@ -306,6 +341,12 @@ fn parse_language_data(json: &str) -> anyhow::Result<HashMap<String, LanguageInf
         Some(LanguageInfo {
             autonym: fields.get(2)?.as_str()?.to_owned(),
             rtl: data.rtlscripts.iter().any(|s| s == script),
+            regions: fields
+                .get(1)?
+                .as_array()?
+                .iter()
+                .filter_map(|r| Some(r.as_str()?.to_owned()))
+                .collect(),
         })
     };
     Ok(data
@@ -349,6 +390,35 @@ mod tests {
         assert_eq!(fallback_chain("pt"), ["pt", "pt-br", "en"]);
         assert_eq!(fallback_chain("pt-br"), ["pt-br", "pt", "en"]);
         assert_eq!(fallback_chain("arz"), ["arz", "ar", "en"]);
+        assert_eq!(fallback_chain("zh-CN"), ["zh-cn", "zh-hans", "zh", "en"]);
+        assert_eq!(
+            I18N.negotiate(None, None, Some("zh-CN,zh;q=0.9")),
+            "zh-hans"
+        );
+        assert_eq!(I18N.negotiate(None, None, Some("zh")), "zh-hans");
+    }
+
+    #[test]
+    fn the_chooser_groups_languages_by_where_they_are_spoken() {
+        let groups = I18N.language_groups();
+        let regions: Vec<&str> = groups.iter().map(|g| g.region.as_str()).collect();
+        assert_eq!(regions[0], "ww", "worldwide languages come first");
+        let in_region = |region: &str, code: &str| {
+            groups
+                .iter()
+                .any(|g| g.region == region && g.languages.iter().any(|l| l.code == code))
+        };
+        assert!(in_region("af", "sw") && in_region("as", "hi") && in_region("me", "ar"));
+        assert!(!in_region("eu", "sw"));
+        for language in I18N.ui_languages() {
+            assert!(
+                groups
+                    .iter()
+                    .any(|g| g.languages.iter().any(|l| l.code == language.code)),
+                "{} is in some region",
+                language.code
+            );
+        }
     }
 
     #[test]

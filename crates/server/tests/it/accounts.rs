@@ -36,7 +36,7 @@ async fn sign_up_sign_out_and_sign_in() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     assert!(!cookie.contains("Secure"), "plain http base URL");
     let html = app.get("/").await.text().await.unwrap();
-    assert!(html.contains("<bdi>Ana Silva</bdi>"));
+    assert!(html.contains("<bdi class=\"who\">Ana Silva</bdi>"));
 }
 
 #[tokio::test]

@@ -115,6 +115,27 @@ fn shipped_translations_are_complete_with_the_same_placeholders() {
 }
 
 #[test]
+fn the_default_taxonomy_is_labelled_in_every_shipped_language() {
+    let path = root().join("taxonomy/default.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut languages = translations();
+    languages.push("en".to_owned());
+    for line in text.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        for lang in &languages {
+            for field in ["labels", "descriptions"] {
+                let value = entry[field][lang.as_str()].as_str().unwrap_or_default();
+                assert!(
+                    !value.trim().is_empty(),
+                    "{}: no {field} in {lang}",
+                    entry["key"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn templates_hold_no_hard_coded_text() {
     let dir = root().join("crates/server/templates");
     for entry in std::fs::read_dir(&dir).unwrap() {

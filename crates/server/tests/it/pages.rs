@@ -74,8 +74,8 @@ async fn home_about_and_privacy_render_with_the_layout() {
         );
         assert!(html.contains("href=\"/login\""), "{path}: sign-in link");
         assert!(
-            html.contains(">العربية</option>"),
-            "{path}: selector shows autonyms"
+            html.contains("lang=\"ar\" hreflang=\"ar\">العربية</a>"),
+            "{path}: the language chooser shows autonyms"
         );
         assert!(!html.contains('⧼'), "{path}: a message key is missing");
     }
@@ -129,6 +129,80 @@ async fn the_language_selector_never_redirects_off_site() {
     let app = TestApp::spawn().await;
     let response = app.get("/language?uselang=fr&return=//evil.example/").await;
     assert_eq!(response.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn the_language_page_lists_every_language_by_region_and_links_back() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .get("/language?return=/people%3Fq%3Dada")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for language in app.state.i18n.ui_languages() {
+        let link = format!(
+            "href=\"/language?uselang={}&amp;return=%2Fpeople%3Fq%3Dada\"",
+            language.code
+        );
+        assert!(html.contains(&link), "{} is listed: {link}", language.code);
+    }
+    for region in ["Worldwide", "Africa", "Asia", "Europe", "Middle East"] {
+        assert!(html.contains(&format!("<h2>{region}</h2>")), "{region}");
+    }
+    let html = app
+        .get("/language?return=//evil.example/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("uselang=fr&amp;return=%2F\""),
+        "an off-site return sends people home"
+    );
+}
+
+#[tokio::test]
+async fn the_theme_is_remembered_over_the_system_s_preference() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/about").await.text().await.unwrap();
+    assert!(
+        !html.contains("data-theme"),
+        "the system decides by default"
+    );
+
+    let response = app.get("/theme?set=dark&return=/about").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/about");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("cxc_theme=dark") && cookie.contains("Max-Age=31536000"));
+    let html = app.get("/about").await.text().await.unwrap();
+    assert!(
+        html.contains("data-theme=\"dark\""),
+        "the choice is remembered"
+    );
+
+    let response = app.get("/theme?set=purple&return=/about").await;
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "an unknown theme changes nothing"
+    );
+    let html = app.get("/about").await.text().await.unwrap();
+    assert!(html.contains("data-theme=\"dark\""));
+
+    let response = app.get("/theme?set=auto&return=//evil.example/").await;
+    assert_eq!(response.headers()["location"], "/");
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let html = app.get("/about").await.text().await.unwrap();
+    assert!(
+        !html.contains("data-theme"),
+        "auto follows the system again"
+    );
 }
 
 #[tokio::test]

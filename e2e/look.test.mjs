@@ -1,0 +1,149 @@
+// Every page, as a visitor meets it: its weight on a cold load (every page under 50 KB
+// transferred, the map under 150 KB), axe-core's accessibility rules in English and Arabic, light
+// and dark (no serious or critical violation), and screenshots of the main pages in both languages
+// at 1280 and 320 px, written to e2e/screenshots/ (or CXC_SCREENSHOTS_DIR) for a reviewer.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { site } from "./harness.mjs";
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const screenshots = process.env.CXC_SCREENSHOTS_DIR || fileURLToPath(new URL("./screenshots/", import.meta.url));
+const PAGE_BUDGET = 50_000;
+const MAP_BUDGET = 150_000;
+
+let base, browser, stop, signedIn;
+/// Signed-out pages, then (from `before`) a sample of each kind of page the demo has.
+const publicPages = ["/", "/people", "/people?offers=wikidata&language=en", "/people?q=zzzzzz", "/capacities", "/organizations", "/map", "/dashboard", "/posts", "/events", "/programmes", "/cohorts", "/about", "/privacy", "/opendata", "/login", "/signup", "/language", "/no-such-page"];
+const memberPages = ["/", "/matches", "/connections", "/notifications", "/saved", "/account", "/profile/edit", "/posts/new", "/events/new", "/organizations/new", "/programmes/new", "/cohorts/new", "/capacities/suggest"];
+
+/// The first link on `path` whose address matches `pattern`.
+async function firstLink(path, pattern) {
+  const html = await (await fetch(`${base}${path}`)).text();
+  const found = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replaceAll("&amp;", "&")).find((href) => pattern.test(href));
+  assert.ok(found, `${path} links to ${pattern}`);
+  return found;
+}
+
+before(async () => {
+  ({ base, browser, stop } = await site("look", { serveArgs: ["--demo"] }));
+  for (const [list, pattern] of [
+    ["/people", /^\/people\/[^/?]+$/],
+    ["/capacities", /^\/capacities\/[a-z0-9-]+$/],
+    ["/organizations", /^\/organizations\/[^/?]+$/],
+    ["/posts", /^\/posts\/\d+$/],
+    ["/events", /^\/events\/\d+$/],
+    ["/programmes", /^\/programmes\/\d+$/],
+  ]) {
+    publicPages.push(await firstLink(list, pattern));
+  }
+  // A member's pages are seen by a newcomer who has just signed up.
+  signedIn = await browser.newContext();
+  const page = await signedIn.newPage();
+  await page.goto(`${base}/signup`);
+  await page.fill("#username", "LookingAround");
+  await page.fill("#password", "a long enough password");
+  await page.fill("#password_confirm", "a long enough password");
+  await page.locator("form[action='/signup'] button[type=submit]").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
+  await page.close();
+});
+
+after(async () => {
+  await signedIn?.close();
+  await stop?.();
+});
+
+/// A fresh context (empty cache) that shares the member's cookies when `member` is set.
+async function context(member, options = {}) {
+  const state = member ? await signedIn.storageState() : undefined;
+  return browser.newContext({ storageState: state, bypassCSP: true, ...options });
+}
+
+test("every page is light on a cold load", async () => {
+  const weights = [];
+  for (const [member, paths] of [[false, publicPages], [true, memberPages]]) {
+    for (const path of paths) {
+      const ctx = await context(member);
+      const page = await ctx.newPage();
+      const responses = [];
+      page.on("response", (response) => responses.push(response));
+      await page.goto(`${base}${path}`, { waitUntil: "networkidle" });
+      let bytes = 0;
+      for (const response of responses) {
+        const sizes = await response.request().sizes();
+        bytes += sizes.responseBodySize + sizes.responseHeadersSize;
+      }
+      weights.push(`${member ? "member " : ""}${path} ${bytes} B in ${responses.length} responses`);
+      const budget = path.startsWith("/map") ? MAP_BUDGET : PAGE_BUDGET;
+      assert.ok(bytes <= budget, `${path}${member ? " (signed in)" : ""} weighs ${bytes} B on a cold load, over ${budget}`);
+      await ctx.close();
+    }
+  }
+  console.log(weights.join("\n"));
+});
+
+test("no page has a serious or critical accessibility violation, in English and Arabic, light and dark", async () => {
+  const problems = [];
+  for (const lang of ["en", "ar"]) {
+    for (const colorScheme of ["light", "dark"]) {
+      for (const [member, paths] of [[false, publicPages], [true, memberPages]]) {
+        const ctx = await context(member, { locale: lang, colorScheme });
+        const page = await ctx.newPage();
+        for (const path of paths) {
+          await page.goto(`${base}${path}`);
+          await page.evaluate(axeSource);
+          const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
+          for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
+            const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ");
+            problems.push(`${lang} ${colorScheme} ${member ? "member " : ""}${path}: ${v.id} (${v.impact}) at ${where}`);
+          }
+        }
+        await ctx.close();
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("the header is one line at desktop width, signed out and signed in, in English and Arabic", async () => {
+  for (const lang of ["en", "ar"]) {
+    for (const member of [false, true]) {
+      const ctx = await context(member, { locale: lang, viewport: { width: 1280, height: 800 } });
+      const page = await ctx.newPage();
+      await page.goto(`${base}/people`);
+      const rows = await page.evaluate(() => {
+        const shown = [...document.querySelectorAll(".site-header .bar > :not(template), .main-nav > a")].map((e) => e.getBoundingClientRect()).filter((r) => r.height > 0);
+        const tops = shown.map((r) => Math.round(r.top + r.height / 2));
+        return Math.max(...tops) - Math.min(...tops);
+      });
+      assert.ok(rows <= 4, `${lang}${member ? " signed in" : ""}: the header's parts are ${rows} px apart vertically`);
+      await ctx.close();
+    }
+  }
+});
+
+test("screenshots of the main pages in English and Arabic at 1280 and 320 px", async () => {
+  mkdirSync(screenshots, { recursive: true });
+  const profile = publicPages.find((p) => /^\/people\/[^/?]+$/.test(p));
+  const main = [["home", "/"], ["people", "/people"], ["profile", profile], ["map", "/map"], ["dashboard", "/dashboard"], ["capacities", "/capacities"]];
+  let written = 0;
+  for (const lang of ["en", "ar"]) {
+    for (const width of [1280, 320]) {
+      const ctx = await context(false, { locale: lang, viewport: { width, height: width === 320 ? 640 : 800 } });
+      const page = await ctx.newPage();
+      for (const [name, path] of main) {
+        await page.goto(`${base}${path}`, { waitUntil: "networkidle" });
+        assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+        const file = `${screenshots}/${name}-${lang}-${width}.png`;
+        const png = await page.screenshot({ path: file, fullPage: true });
+        assert.ok(png.length > 1000, `${file} holds a picture`);
+        written++;
+      }
+      await ctx.close();
+    }
+  }
+  console.log(`${written} screenshots in ${screenshots}`);
+});
