@@ -568,37 +568,29 @@ pub async fn set_managers(
     Ok(())
 }
 
-/// How many people and organizations know, offer and want each capacity (public profiles
-/// only, or also members-only ones for signed-in viewers).
-pub async fn capacity_counts(
+/// How many organizations hold any of `capacity_ids` (a capacity and those under it), by
+/// relation; an organization holding two of them counts once.
+pub async fn organizations_holding(
     pool: &sqlx::AnyPool,
-    capacity_id: i64,
-    include_members: bool,
-) -> Result<BTreeMap<(&'static str, Relation), i64>, AppError> {
+    capacity_ids: &[i64],
+) -> Result<BTreeMap<Relation, i64>, AppError> {
     let mut counts = BTreeMap::new();
-    let rows = sqlx::query(
-        "SELECT pc.relation, COUNT(*) AS holders FROM profile_capacities pc JOIN profiles p ON p.account_id = pc.account_id \
-         WHERE pc.capacity_id = $1 AND (p.visibility = 'public' OR ($2 = 1 AND p.visibility = 'members')) \
-         GROUP BY pc.relation",
-    )
-    .bind(capacity_id)
-    .bind(i64::from(include_members))
-    .fetch_all(pool)
-    .await?;
-    for r in rows {
-        if let Some(rel) = Relation::parse(&r.try_get::<String, _>("relation")?) {
-            counts.insert(("people", rel), r.try_get("holders")?);
-        }
+    if capacity_ids.is_empty() {
+        return Ok(counts);
     }
-    let rows = sqlx::query(
-        "SELECT relation, COUNT(*) AS holders FROM organization_capacities WHERE capacity_id = $1 GROUP BY relation",
-    )
-    .bind(capacity_id)
-    .fetch_all(pool)
-    .await?;
-    for r in rows {
+    let placeholders: Vec<String> = (1..=capacity_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT relation, COUNT(DISTINCT organization_id) AS holders FROM organization_capacities \
+         WHERE capacity_id IN ({}) GROUP BY relation",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in capacity_ids {
+        query = query.bind(*id);
+    }
+    for r in query.fetch_all(pool).await? {
         if let Some(rel) = Relation::parse(&r.try_get::<String, _>("relation")?) {
-            counts.insert(("organizations", rel), r.try_get("holders")?);
+            counts.insert(rel, r.try_get("holders")?);
         }
     }
     Ok(counts)

@@ -469,28 +469,3 @@ pub async fn hashes(pool: &sqlx::AnyPool) -> Result<BTreeMap<String, String>, Ap
     )
     .await
 }
-
-/// Public (and, for members, members-only) profiles holding a capacity in a relation.
-pub async fn holders(
-    pool: &sqlx::AnyPool,
-    capacity_id: i64,
-    relation: Relation,
-    include_members: bool,
-    limit: i64,
-) -> Result<Vec<(String, String)>, AppError> {
-    sqlx::query(
-        "SELECT a.username, p.display_name FROM profile_capacities pc JOIN profiles p ON p.account_id = pc.account_id \
-         JOIN accounts a ON a.id = p.account_id WHERE pc.capacity_id = $1 AND pc.relation = $2 \
-         AND (p.visibility = 'public' OR ($3 = 1 AND p.visibility = 'members')) ORDER BY p.updated_at DESC LIMIT $4",
-    )
-    .bind(capacity_id)
-    .bind(relation.as_str())
-    .bind(i64::from(include_members))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("username")?, r.try_get("display_name")?)))
-    .collect::<Result<_, sqlx::Error>>()
-    .map_err(Into::into)
-}

@@ -18,8 +18,9 @@ use utoipa_axum::routes;
 use super::context::RequestContext;
 use super::extract::{Path, Query};
 use super::page::{Page, render};
+use super::search::{self, Params};
 use crate::AppState;
-use crate::db::{catalog, profiles};
+use crate::db::catalog;
 use crate::directory::{Capacity, CapacityStatus, Directory};
 use crate::error::AppError;
 
@@ -104,7 +105,9 @@ fn link(c: &Capacity, lang: &str) -> Link {
 
 pub struct Holders {
     pub relation: &'static str,
-    pub people: i64,
+    /// The search that lists them all (`offers`, `wants` or `knows`).
+    pub filter: &'static str,
+    pub people: u64,
     pub organizations: i64,
     pub sample: Vec<(String, String)>,
 }
@@ -119,6 +122,8 @@ struct CapacityTemplate {
     qid: Option<String>,
     parent: Option<Link>,
     children: Vec<Link>,
+    /// Whether the counts take in capacities under this one.
+    includes_children: bool,
     holders: Vec<Holders>,
     signed_in: bool,
 }
@@ -153,17 +158,42 @@ async fn capacity_page(
         CapacityStatus::Active => {}
     }
     let signed_in = ctx.account.is_some();
-    let counts = catalog::capacity_counts(state.db.pool(), c.id, signed_in).await?;
+    let subtree: Vec<i64> = directory
+        .taxonomy()
+        .subtree(&c.key)
+        .into_iter()
+        .filter_map(|k| directory.capacity(k).map(|d| d.id))
+        .collect();
+    let organizations = catalog::organizations_holding(state.db.pool(), &subtree).await?;
     let mut holders = Vec::new();
-    for relation in [Relation::Offered, Relation::Wanted, Relation::Known] {
+    for (relation, filter) in [
+        (Relation::Offered, "offers"),
+        (Relation::Wanted, "wants"),
+        (Relation::Known, "knows"),
+    ] {
+        // The same search `/people?offers=KEY` runs, so the count here is the one search and its
+        // facets show for this viewer (a capacity includes the ones under it).
+        let params = Params {
+            pairs: [
+                (filter, c.key.as_str()),
+                ("sort", "recent"),
+                ("limit", "12"),
+                ("facets", "none"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+        };
+        let found = search::run(&state, &params, signed_in, ctx.lang)?;
         holders.push(Holders {
             relation: relation.as_str(),
-            people: counts.get(&("people", relation)).copied().unwrap_or(0),
-            organizations: counts
-                .get(&("organizations", relation))
-                .copied()
-                .unwrap_or(0),
-            sample: profiles::holders(state.db.pool(), c.id, relation, signed_in, 12).await?,
+            filter,
+            people: found.total,
+            organizations: organizations.get(&relation).copied().unwrap_or(0),
+            sample: found
+                .items
+                .into_iter()
+                .map(|p| (p.username, p.display_name))
+                .collect(),
         });
     }
     let lang = ctx.lang;
@@ -187,6 +217,7 @@ async fn capacity_page(
             .filter_map(|k| directory.capacity(k))
             .map(|k| link(k, lang))
             .collect(),
+        includes_children: subtree.len() > 1,
         holders,
         signed_in,
     })?

@@ -559,3 +559,125 @@ async fn a_nearly_empty_profile_is_nudged_on_the_home_page() {
         .unwrap();
     assert!(!html.contains("class=\"message nudge\""));
 }
+
+/// The people counts of a capacity page's cards, in their order: offered, wanted, known.
+fn capacity_page_counts(html: &str) -> Vec<u64> {
+    html.split("<p class=\"stat\">")
+        .skip(1)
+        .map(|card| {
+            let people = &card[..card.find(" · ").unwrap()];
+            if people == "one person" {
+                1
+            } else {
+                people.split(' ').next().unwrap().parse().unwrap()
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_capacity_page_counts_what_search_and_its_facets_count_for_the_same_viewer() {
+    let app = TestApp::spawn_on(crate::common::with_dataset().await, |_| {}).await;
+    let member = app.signed_in("Counting Member", false).await;
+    let anonymous = reqwest::Client::new();
+    let json = |client: &reqwest::Client, path: String| {
+        let request = client.get(app.url(&path));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let taxonomy = json(&anonymous, "/api/v1/capacities".into()).await;
+    let capacities = taxonomy.as_array().unwrap();
+    // An area (everything under it counts), a capacity with specialisations, and a leaf.
+    let area = capacities.iter().find(|c| c["depth"] == 1).unwrap();
+    let leaf = capacities.iter().find(|c| c["depth"] == 3).unwrap();
+    let middle = capacities
+        .iter()
+        .find(|c| c["id"] == leaf["parent"])
+        .unwrap();
+    for (viewer, client) in [("signed out", &anonymous), ("member", &member)] {
+        let facets = json(
+            client,
+            "/api/v1/profiles?facets=offers,wants,knows&limit=1".into(),
+        )
+        .await;
+        for capacity in [area, middle, leaf] {
+            let (id, slug) = (
+                capacity["id"].as_str().unwrap(),
+                capacity["slug"].as_str().unwrap(),
+            );
+            let html = client
+                .get(app.url(&format!("/capacities/{slug}?uselang=en")))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let on_page = capacity_page_counts(&html);
+            assert_eq!(
+                html.contains("These counts include the capacities under this one."),
+                capacity["depth"] != 3,
+                "{id}: the page says whether capacities under it count"
+            );
+            for (i, filter) in ["offers", "wants", "knows"].into_iter().enumerate() {
+                let found = json(
+                    client,
+                    format!("/api/v1/profiles?{filter}={id}&facets=none&limit=1"),
+                )
+                .await;
+                assert_eq!(
+                    on_page[i], found["total"],
+                    "{viewer}, {id}: page and search on {filter}"
+                );
+                let facet = facets["facets"][filter]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|v| v["value"] == id)
+                    .map_or(0, |v| v["count"].as_u64().unwrap());
+                assert_eq!(
+                    on_page[i], facet,
+                    "{viewer}, {id}: page and facet on {filter}"
+                );
+            }
+        }
+    }
+    // The dashboard counts public profiles, as a signed-out visitor sees them: each of its most
+    // needed capacities shows the number its page shows.
+    let dashboard = anonymous
+        .get(app.url("/dashboard?uselang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = &dashboard[dashboard.find("id=\"needs-table-caption\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let mut checked = 0;
+    for row in table.split("<tr><th scope=\"row\"><a href=\"").skip(1) {
+        let href = &row[..row.find('"').unwrap()];
+        let cells: Vec<&str> = row
+            .split("<td>")
+            .skip(1)
+            .map(|c| &c[..c.find("</td>").unwrap()])
+            .collect();
+        let Ok(needs) = cells[0].parse::<u64>() else {
+            continue;
+        };
+        let html = anonymous
+            .get(app.url(&format!("{href}?uselang=en")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let on_page = capacity_page_counts(&html);
+        assert_eq!(on_page[1], needs, "{href}: dashboard and page on needs");
+        if let Ok(offers) = cells[1].parse::<u64>() {
+            assert_eq!(on_page[0], offers, "{href}: dashboard and page on offers");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} dashboard rows compared");
+}
