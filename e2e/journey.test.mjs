@@ -29,6 +29,19 @@ async function expectLanguage(page, lang) {
   assert.equal(dir, lang === "ar" ? "rtl" : "ltr", `${page.url()} reads ${lang === "ar" ? "right to left" : "left to right"}`);
 }
 
+/// Picks a value of a long list: by typing its name where script turned the list into a box
+/// with suggestions, else in the list itself.
+async function choose(page, id, value) {
+  const typed = page.locator(`#${id}-typed`);
+  if (await typed.count()) {
+    await typed.fill((await page.locator(`#${id} option[value="${value}"]`).textContent()).trim());
+    await typed.press("Tab");
+    assert.equal(await page.locator(`#${id}`).inputValue(), value, `typing its name picks ${value}`);
+  } else {
+    await page.selectOption(`#${id}`, value);
+  }
+}
+
 /// Signs up and fills the profile form: a name, a country, one language, one capacity.
 async function newcomer(options, lang, username, name, relations) {
   const context = await browser.newContext({ ...options, locale: lang });
@@ -42,7 +55,7 @@ async function newcomer(options, lang, username, name, relations) {
 
   await visit(page, lang, "/profile/edit");
   await page.fill("#display_name", name);
-  await page.selectOption("#country", "KE");
+  await choose(page, "country", "KE");
   await page.locator("input[name=lang]").first().fill("sw");
   await page.locator("select[name=lang_level]").first().selectOption("4");
   await page.selectOption("#new_cap", "wikidata-sparql");

@@ -108,6 +108,23 @@ test("no page has a serious or critical accessibility violation, in English and 
   assert.deepEqual(problems, []);
 });
 
+test("every page fits a 320 px wide screen, in English and Arabic", async () => {
+  const wide = [];
+  for (const lang of ["en", "ar"]) {
+    for (const [member, paths] of [[false, publicPages], [true, memberPages]]) {
+      const ctx = await context(member, { locale: lang, viewport: { width: 320, height: 640 } });
+      const page = await ctx.newPage();
+      for (const path of paths) {
+        await page.goto(`${base}${path}`);
+        const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+        if (overflow > 1) wide.push(`${lang} ${member ? "member " : ""}${path} is ${overflow} px too wide`);
+      }
+      await ctx.close();
+    }
+  }
+  assert.deepEqual(wide, []);
+});
+
 test("the header is one line at desktop width, signed out and signed in, in English and Arabic", async () => {
   for (const lang of ["en", "ar"]) {
     for (const member of [false, true]) {

@@ -105,14 +105,58 @@ test("the theme toggle overrides the system's preference and is remembered", asy
   await darkSystem.close();
 });
 
-test("type-ahead narrows a long picker", async () => {
+test("a long single choice becomes a labelled box with suggestions that finds by name, ignoring accents", async () => {
   const page = await browser.newPage();
   await page.goto(`${base}/people?uselang=en`);
-  const before = await page.locator("#offers option:not([hidden])").count();
-  await page.locator("#offers").locator("xpath=preceding-sibling::input[1]").fill("wikidata");
-  const afterCount = await page.locator("#offers option:not([hidden])").count();
-  assert.ok(afterCount < before && afterCount > 1, `${before} → ${afterCount} options`);
+  const typed = page.locator("#offers-typed");
+  assert.equal(await page.locator("#offers").isVisible(), false, "the list itself is hidden");
+  assert.equal(await page.locator("label[for=offers-typed]").count(), 1, "the list's label names the box");
+  assert.ok(await page.locator("#offers-choices option").count() > 100, "every capacity is suggested");
+  await typed.fill("wikidata");
+  assert.equal(await page.locator("#offers").inputValue(), "wikidata", "an exact name is taken while typing");
+  await typed.fill("sparq");
+  await typed.press("Tab");
+  const picked = await page.locator("#offers").inputValue();
+  assert.ok(picked !== "" && picked !== "wikidata", `a part of a name picks the first that has it (${picked})`);
+  assert.equal((await typed.inputValue()).toLowerCase().includes("sparql"), true, "the box shows the full name");
+  await page.locator("form.search-form button[type=submit]").click();
+  await page.waitForURL((url) => url.searchParams.get("offers") === picked);
+  assert.equal((await page.locator("#offers-typed").inputValue()).toLowerCase().includes("sparql"), true, "the search keeps the choice");
   await page.close();
+});
+
+test("several capacities are added at once, and offering one shows that it counts as known", async () => {
+  const context = await browser.newContext({ locale: "en" });
+  const page = await context.newPage();
+  await page.goto(`${base}/signup`);
+  await page.fill("#username", "Several At Once");
+  await page.fill("#password", "a long enough password");
+  await page.fill("#password_confirm", "a long enough password");
+  await page.locator("form[action='/signup'] button[type=submit]").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
+  await page.goto(`${base}/profile/edit`);
+  await page.fill("#display_name", "Several At Once");
+  const shown = () => page.locator("#new_cap option:not([hidden])").count();
+  const all = await shown();
+  await page.locator("#new_cap").locator("xpath=preceding-sibling::input[1]").fill("wiki");
+  const narrowed = await shown();
+  assert.ok(narrowed < all && narrowed > 1, `typing narrows the list (${all} → ${narrowed})`);
+  await page.selectOption("#new_cap", ["wikidata-sparql", "wikisource"]);
+  const hint = page.locator("[data-implied-known]").last();
+  assert.equal(await hint.isVisible(), false);
+  await page.locator("input[name=rel_new][value=wanted]").setChecked(false);
+  await page.locator("input[name=rel_new][value=offered]").check();
+  assert.equal(await page.locator("input[name=rel_new][value=known]").isChecked(), true, "offering ticks knowing");
+  assert.equal(await hint.isVisible(), true, "and says why");
+  await page.locator("input[name=lang]").first().fill("Kiswahili");
+  await page.locator("form[action='/profile/edit'] button.primary").click();
+  await page.waitForURL((url) => url.searchParams.has("saved"));
+  for (const key of ["wikidata-sparql", "wikisource"]) {
+    assert.equal(await page.locator(`input[name=rel_${key}][value=offered]`).isChecked(), true, `${key} is offered`);
+    assert.equal(await page.locator(`input[name=rel_${key}][value=known]`).isChecked(), true, `${key} shows as known`);
+  }
+  assert.equal(await page.locator("input[name=lang]").first().inputValue(), "Kiswahili (sw)", "a language typed by its name is kept by name and code");
+  await context.close();
 });
 
 test("pages fit a 320 px wide screen", async () => {

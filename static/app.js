@@ -1,27 +1,70 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 
-// Type-ahead for long pickers: a search box above the list narrows its options as you type,
-// ignoring case and accents, in any script.
+// Type-ahead for long pickers, ignoring case and accents, in any script. A single choice
+// becomes a text box with suggestions that takes the list's label and place (the hidden list
+// still carries the value the form sends); a multiple choice keeps its list, under a box that
+// narrows it as you type.
 const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLocaleLowerCase();
+const filterHint = document.body.dataset.filterHint || "";
 document.querySelectorAll("select[data-filter]").forEach((select) => {
+  const options = Array.from(select.options).filter((o) => o.value !== "");
   const input = document.createElement("input");
   input.type = "search";
   input.className = "filter-input";
-  input.setAttribute("aria-controls", select.id);
+  input.autocomplete = "off";
+  input.placeholder = filterHint;
+  input.dir = "auto";
   const label = select.labels && select.labels[0];
+  if (!select.multiple) {
+    const list = document.createElement("datalist");
+    list.id = `${select.id}-choices`;
+    options.forEach((o) => list.append(new Option(o.text.trim())));
+    input.id = `${select.id}-typed`;
+    input.setAttribute("list", list.id);
+    for (const name of ["aria-describedby", "aria-invalid"]) {
+      if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
+    }
+    if (label) label.htmlFor = input.id;
+    input.value = select.value ? select.selectedOptions[0].text.trim() : "";
+    select.hidden = true;
+    select.before(input, list);
+    const exact = () => options.find((o) => fold(o.text.trim()) === fold(input.value.trim()));
+    // While typing only an exact name is taken; on leaving the box, the first option that
+    // contains what was typed is, and the box shows its full name.
+    input.addEventListener("input", () => {
+      const found = exact();
+      if (found || !input.value.trim()) select.value = found ? found.value : "";
+    });
+    input.addEventListener("change", () => {
+      const wanted = fold(input.value.trim());
+      if (!wanted) return;
+      const found = exact() || options.find((o) => fold(o.text).includes(wanted) || o.value === input.value.trim());
+      if (found) {
+        select.value = found.value;
+        input.value = found.text.trim();
+      }
+    });
+    return;
+  }
+  input.setAttribute("aria-controls", select.id);
   if (label) input.setAttribute("aria-label", label.textContent.trim());
   select.before(input);
-  const options = Array.from(select.options);
   input.addEventListener("input", () => {
     const wanted = fold(input.value.trim());
-    let first = null;
     for (const option of options) {
-      const match = !wanted || option.value === "" || fold(option.text).includes(wanted) || option.value.includes(wanted);
-      option.hidden = !match;
-      if (match && option.value !== "" && !first) first = option;
+      option.hidden = wanted !== "" && !fold(option.text).includes(wanted) && !option.value.includes(wanted);
     }
-    if (wanted && first && !select.multiple) select.value = first.value;
+  });
+});
+
+// Offering a capacity means knowing it: ticking "I can offer it" ticks "I know it" and says so.
+document.querySelectorAll("input[data-implies-known]").forEach((offered) => {
+  const checks = offered.closest("p");
+  const hint = checks.nextElementSibling;
+  offered.addEventListener("change", () => {
+    if (offered.checked) checks.querySelector("input[value=known]").checked = true;
+    if (hint && hint.hasAttribute("data-implied-known")) hint.hidden = !offered.checked;
   });
 });
 

@@ -105,13 +105,18 @@ pub fn capacity_rows_from_pairs(
             .collect::<Vec<_>>()
     };
     let mut keys = all("cap");
-    let new = one("new_cap");
-    if !new.is_empty() && !keys.contains(&new) {
-        keys.push(new.clone());
+    // Several capacities can be added at once, all with the relations ticked for new ones; one
+    // already listed keeps its own.
+    let mut added: Vec<String> = Vec::new();
+    for key in all("new_cap") {
+        if !key.is_empty() && !keys.contains(&key) && !added.contains(&key) {
+            added.push(key);
+        }
     }
+    keys.extend(added.iter().cloned());
     keys.into_iter()
         .map(|key| {
-            let rel = if key == new {
+            let rel = if added.contains(&key) {
                 all("rel_new")
             } else {
                 all(&format!("rel_{key}"))

@@ -59,6 +59,11 @@ impl Page {
         self.state.i18n.autonym(self.lang).unwrap_or(self.lang)
     }
 
+    /// A language as forms show it, by name and code: `Kiswahili (sw)`.
+    pub fn language_choice(&self, code: &str) -> String {
+        self.state.i18n.language_choice(code)
+    }
+
     /// The interface languages by region, for the language chooser.
     pub fn language_groups(&self) -> &[LanguageGroup] {
         self.state.i18n.language_groups()

@@ -12,6 +12,8 @@ use icu_plurals::PluralRules;
 
 use banana::Node;
 
+use crate::text_index::fold;
+
 include!(concat!(env!("OUT_DIR"), "/shipped_languages.rs"));
 
 /// How much of English a language's file must translate to be offered in the language chooser;
@@ -76,6 +78,8 @@ pub struct I18n {
     ui: Vec<UiLanguage>,
     groups: Vec<LanguageGroup>,
     languages: HashMap<String, LanguageInfo>,
+    /// Language codes by folded autonym, for forms where people type a language's name.
+    by_autonym: HashMap<String, String>,
 }
 
 impl I18n {
@@ -135,11 +139,19 @@ impl I18n {
             })
             .filter(|g| !g.languages.is_empty())
             .collect();
+        let mut codes: Vec<&String> = languages.keys().collect();
+        // Where two codes share an autonym, the shorter (the macrolanguage) wins.
+        codes.sort_by_key(|c| std::cmp::Reverse((c.len(), c.as_str())));
+        let by_autonym = codes
+            .into_iter()
+            .map(|c| (fold(&languages[c].autonym), c.clone()))
+            .collect();
         Ok(I18n {
             catalogs,
             ui,
             groups,
             languages,
+            by_autonym,
         })
     }
 
@@ -220,6 +232,30 @@ impl I18n {
         self.languages
             .iter()
             .map(|(code, l)| (code.as_str(), l.autonym.as_str()))
+    }
+
+    /// How a form shows a language: its name in itself and its code, `Kiswahili (sw)`.
+    pub fn language_choice(&self, code: &str) -> String {
+        match self.autonym(code) {
+            Some(autonym) => format!("{autonym} ({code})"),
+            None => code.to_owned(),
+        }
+    }
+
+    /// The code of a language as a person typed or picked it: a code (`sw`), a choice as
+    /// [`I18n::language_choice`] writes it, or the language's name in itself in any case and
+    /// with or without accents (`kiswahili`, `العربية`, `espanol`).
+    pub fn language_code_for(&self, typed: &str) -> Option<String> {
+        let typed = typed.trim();
+        let code = typed
+            .strip_suffix(')')
+            .and_then(|t| t.rsplit_once(" ("))
+            .map_or(typed, |(_, code)| code)
+            .to_ascii_lowercase();
+        if self.languages.contains_key(&code) {
+            return Some(code);
+        }
+        self.by_autonym.get(&fold(typed)).cloned()
     }
 
     /// The language's name in itself ("العربية" for `ar`).
@@ -396,6 +432,21 @@ mod tests {
             "zh-hans"
         );
         assert_eq!(I18N.negotiate(None, None, Some("zh")), "zh-hans");
+    }
+
+    #[test]
+    fn a_language_is_found_by_its_code_or_its_own_name() {
+        let i = &*I18N;
+        assert_eq!(i.language_choice("sw"), "Kiswahili (sw)");
+        for typed in ["sw", "SW", " Kiswahili (sw) ", "kiswahili", "KISWAHILI"] {
+            assert_eq!(i.language_code_for(typed).as_deref(), Some("sw"), "{typed}");
+        }
+        assert_eq!(i.language_code_for("العربية").as_deref(), Some("ar"));
+        assert_eq!(i.language_code_for("espanol").as_deref(), Some("es"));
+        assert_eq!(i.language_code_for("Español").as_deref(), Some("es"));
+        assert_eq!(i.language_code_for("हिन्दी").as_deref(), Some("hi"));
+        assert_eq!(i.language_code_for("Klingonish"), None);
+        assert_eq!(i.language_code_for(""), None);
     }
 
     #[test]

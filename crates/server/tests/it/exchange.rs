@@ -429,6 +429,75 @@ async fn the_edit_form_works_without_javascript() {
         .await
         .unwrap();
     assert_eq!(me["country"], "MA", "nothing saved");
+
+    // Languages by their own names, several capacities at once; one already listed keeps its
+    // own relations.
+    let fields = [
+        ("display_name", "Fátima Zahra"),
+        ("bio_language", "Français"),
+        ("lang", "العربية"),
+        ("lang_level", "native"),
+        ("lang", "kiswahili"),
+        ("lang_level", "2"),
+        ("lang", "Español (es)"),
+        ("lang_level", "4"),
+        ("cap", "glam"),
+        ("rel_glam", "known"),
+        ("new_cap", "wikidata-sparql"),
+        ("new_cap", "wikisource"),
+        ("new_cap", "glam"),
+        ("rel_new", "wanted"),
+        ("visibility", "public"),
+    ];
+    let response = app.post_as(&client, "/profile/edit", &fields).await;
+    assert_eq!(response.status(), 303);
+    let me: Value = client
+        .get(app.url("/api/v1/me/profile"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["bio_language"], "fr");
+    let codes: Vec<&str> = me["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["ar", "sw", "es"]);
+    let wanted: Vec<&str> = me["wanted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["capacity"].as_str().unwrap())
+        .collect();
+    assert_eq!(wanted, ["wikidata-sparql", "wikisource"]);
+    assert_eq!(me["known"][0]["capacity"], "glam");
+    let html = client
+        .get(app.url("/profile/edit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"Kiswahili (sw)\""),
+        "languages show by name and code"
+    );
+    assert!(html.contains("value=\"français (fr)\""));
+
+    // A name that is no language is refused, as a wrong code is.
+    let fields = [
+        ("display_name", "Fátima Zahra"),
+        ("lang", "Klingonish"),
+        ("lang_level", "2"),
+        ("visibility", "public"),
+    ];
+    let response = app.post_as(&client, "/profile/edit", &fields).await;
+    assert_eq!(response.status(), 422);
 }
 
 #[tokio::test]

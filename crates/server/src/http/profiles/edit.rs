@@ -20,6 +20,7 @@ use crate::http::capacity_picker::{
 use crate::http::choices::{Choices, choices};
 use crate::http::context::RequestContext;
 use crate::http::page::{FieldErrors, Page, render};
+use crate::i18n::I18n;
 
 /// What the edit form shows: the stored profile, or what was just submitted.
 #[derive(Default)]
@@ -41,13 +42,18 @@ pub struct EditForm {
 }
 
 impl EditForm {
-    fn from_profile(p: &Profile, directory: &Directory, lang: &str) -> EditForm {
+    /// The profile as its form shows it; languages by name and code (`Kiswahili (sw)`).
+    fn from_profile(p: &Profile, directory: &Directory, i18n: &I18n, lang: &str) -> EditForm {
         let rows = capacity_rows(&p.known, &p.offered, &p.wanted, directory, lang);
         EditForm {
             display_name: p.display_name.clone(),
             pronouns: p.pronouns.clone().unwrap_or_default(),
             bio: p.bio.clone(),
-            bio_language: p.bio_language.clone().unwrap_or_default(),
+            bio_language: p
+                .bio_language
+                .as_deref()
+                .map(|c| i18n.language_choice(c))
+                .unwrap_or_default(),
             country: p.country.clone().unwrap_or_default(),
             timezone: p.timezone.clone().unwrap_or_default(),
             visibility: p.visibility.as_str().to_owned(),
@@ -57,7 +63,7 @@ impl EditForm {
             languages: p
                 .languages
                 .iter()
-                .map(|(c, l)| (c.clone(), l.code()))
+                .map(|(c, l)| (i18n.language_choice(c), l.code()))
                 .collect(),
             capacities: rows,
             affiliations: p.affiliations.clone(),
@@ -108,8 +114,13 @@ impl EditForm {
         }
     }
 
-    /// The draft to validate, and the errors found while reading the form itself.
-    fn draft(&self) -> (ProfileDraft, Vec<FieldError>) {
+    /// The draft to validate, and the errors found while reading the form itself. Languages may
+    /// be typed by code or by name; what matches neither goes on as typed, to be refused.
+    fn draft(&self, i18n: &I18n) -> (ProfileDraft, Vec<FieldError>) {
+        let code = |typed: &str| {
+            i18n.language_code_for(typed)
+                .unwrap_or_else(|| typed.trim().to_owned())
+        };
         let (known, offered, wanted, mut errors) = entries_from_rows(&self.capacities);
         let max_connections = match self.max_connections.trim() {
             "" => None,
@@ -129,13 +140,13 @@ impl EditForm {
             display_name: self.display_name.clone(),
             pronouns: optional(&self.pronouns),
             bio: self.bio.clone(),
-            bio_language: optional(&self.bio_language),
+            bio_language: optional(&self.bio_language).map(|l| code(&l)),
             country: optional(&self.country),
             timezone: optional(&self.timezone),
             languages: self
                 .languages
                 .iter()
-                .map(|(c, l)| (c.clone(), LanguageLevel::parse(l)))
+                .map(|(c, l)| (code(c), LanguageLevel::parse(l)))
                 .collect(),
             known,
             offered,
@@ -181,7 +192,7 @@ pub(super) async fn edit_page(
         .await?
         .map_or_else(|| empty_profile(account), |s| s.profile);
     Ok(render(&EditTemplate {
-        form: EditForm::from_profile(&profile, &directory, ctx.lang),
+        form: EditForm::from_profile(&profile, &directory, &state.i18n, ctx.lang),
         errors: FieldErrors::default(),
         choices: choices(&state, &directory, ctx.lang),
         saved: ctx.path.contains("saved=1"),
@@ -203,7 +214,7 @@ pub(super) async fn edit_submit(
         .map_err(|_| AppError::BadRequest("cxc-error-bad-form"))?;
     let directory = state.refresh_directory().await?;
     let form = EditForm::from_pairs(&pairs, &directory, ctx.lang);
-    let (draft, form_errors) = form.draft();
+    let (draft, form_errors) = form.draft(&state.i18n);
     match save_profile(&state, account, draft, form_errors).await {
         Ok(_) => Ok(Redirect::to("/profile/edit?saved=1").into_response()),
         Err(AppError::Invalid(errors)) => {
