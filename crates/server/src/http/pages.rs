@@ -32,6 +32,11 @@ struct HomeTemplate {
     asks: Vec<super::posts::PostDoc>,
     /// Upcoming events on what they want to learn.
     events: Vec<super::events::EventView>,
+    /// Life on the exchange right now, for everyone: the newest open asks and offers, the
+    /// capacities most wanted, and what the regions with most needs need.
+    recent: Vec<super::posts::PostDoc>,
+    most_needed: Vec<super::stats::Need>,
+    regions: Vec<(String, super::stats::Need)>,
 }
 
 async fn home(
@@ -51,7 +56,11 @@ async fn home(
         Some(a) => super::events::suggested_for(&state, a, 3).await?,
         None => Vec::new(),
     };
+    let (most_needed, regions) = super::stats::right_now(&state, ctx.lang);
     render(&HomeTemplate {
+        recent: super::posts::recent_open(&state, ctx.account.as_ref(), 4, ctx.lang),
+        most_needed,
+        regions,
         events,
         page: Page::new(&state, &ctx, "cxc-site-name"),
         members: accounts::count(&state.db).await?,

@@ -397,6 +397,38 @@ struct FacetLabel {
     order: u32,
 }
 
+/// A filter value as people read it in `lang`: a capacity's or organization's name, a
+/// language's autonym, a country's or region's name, a method or format; `None` for a capacity
+/// that is no longer active.
+pub fn value_label(
+    state: &AppState,
+    directory: &Directory,
+    d: Dimension,
+    key: &str,
+    lang: &str,
+) -> Option<String> {
+    let message = |key: String| state.i18n.text(lang, &key, &[]);
+    Some(match d {
+        Dimension::Offers | Dimension::Wants | Dimension::Knows => directory
+            .capacity(key)
+            .filter(|c| c.is_active())?
+            .label(lang)
+            .to_owned(),
+        Dimension::Language => state.i18n.autonym(key).unwrap_or(key).to_owned(),
+        Dimension::Country => state
+            .reference
+            .country_name(&key.to_ascii_uppercase(), lang),
+        Dimension::Region => message(format!("cxc-region-{}", key.to_ascii_lowercase())),
+        Dimension::Affiliation => directory
+            .organization(key)
+            .map_or(key, |o| o.name(lang))
+            .to_owned(),
+        Dimension::Project => key.to_owned(),
+        Dimension::Method => message(format!("cxc-method-{key}")),
+        Dimension::Format => message(format!("cxc-format-{key}")),
+    })
+}
+
 /// Every facet value labelled in one language, in sorted order: a search response clones
 /// shared strings instead of looking up, allocating and comparing some 600 labels. Kept per
 /// language until the directory or the read model changes.
@@ -413,55 +445,21 @@ impl FacetLabels {
         lang: &str,
         built_for: (i64, u64),
     ) -> FacetLabels {
-        let message = |key: String| state.i18n.text(lang, &key, &[]);
         let label = |d: Dimension, v: u32| -> Option<(String, String)> {
-            Some(match d {
+            let key = match d {
                 Dimension::Offers | Dimension::Wants | Dimension::Knows => {
-                    let key = model.capacities.name(v);
-                    let c = directory.capacity(key).filter(|c| c.is_active())?;
-                    (key.to_owned(), c.label(lang).to_owned())
+                    model.capacities.name(v).to_owned()
                 }
-                Dimension::Language => {
-                    let code = model.languages.name(v);
-                    (
-                        code.to_owned(),
-                        state.i18n.autonym(code).unwrap_or(code).to_owned(),
-                    )
-                }
-                Dimension::Country => {
-                    let code = model.countries.name(v);
-                    (code.to_owned(), state.reference.country_name(code, lang))
-                }
-                Dimension::Region => {
-                    let r = Region::ALL.get(v as usize)?;
-                    let key = format!("cxc-region-{}", r.code().to_lowercase());
-                    (r.code().to_owned(), message(key))
-                }
-                Dimension::Affiliation => {
-                    let key = model.organizations.name(v);
-                    (
-                        key.to_owned(),
-                        directory
-                            .organization(key)
-                            .map_or(key, |o| o.name(lang))
-                            .to_owned(),
-                    )
-                }
-                Dimension::Project => {
-                    let code = model.projects.name(v);
-                    (code.to_owned(), code.to_owned())
-                }
-                Dimension::Method => {
-                    let m = Method::ALL.get(v as usize)?;
-                    let key = format!("cxc-method-{}", m.as_str());
-                    (m.as_str().to_owned(), message(key))
-                }
-                Dimension::Format => {
-                    let f = Format::ALL.get(v as usize)?;
-                    let key = format!("cxc-format-{}", f.as_str());
-                    (f.as_str().to_owned(), message(key))
-                }
-            })
+                Dimension::Language => model.languages.name(v).to_owned(),
+                Dimension::Country => model.countries.name(v).to_owned(),
+                Dimension::Region => Region::ALL.get(v as usize)?.code().to_owned(),
+                Dimension::Affiliation => model.organizations.name(v).to_owned(),
+                Dimension::Project => model.projects.name(v).to_owned(),
+                Dimension::Method => Method::ALL.get(v as usize)?.as_str().to_owned(),
+                Dimension::Format => Format::ALL.get(v as usize)?.as_str().to_owned(),
+            };
+            let label = value_label(state, directory, d, &key, lang)?;
+            Some((key, label))
         };
         let by_dimension = FILTERS
             .iter()
@@ -621,11 +619,51 @@ struct PeopleTemplate {
     sort: String,
     available: bool,
     next: Option<String>,
-    active: Vec<(String, String, String)>,
+    active: Vec<ActiveFilter>,
     capacity_groups: Vec<(String, Vec<(String, String)>)>,
     selected_offers: String,
     selected_wants: String,
     error: Option<String>,
+}
+
+/// Every filter of a search, named, with the link that removes it: the words, each value, and
+/// "available now". Built from the request, so a filter shows even when nothing matches it.
+fn active_filters(
+    state: &AppState,
+    directory: &Directory,
+    params: &Params,
+    page: &Page,
+) -> Vec<ActiveFilter> {
+    let mut active = Vec::new();
+    if let Some(q) = params.one("q") {
+        active.push(ActiveFilter {
+            label: page.t1("cxc-search-active-words", q),
+            remove: params.toggled("/people", "q", q),
+        });
+    }
+    for (name, dimension) in FILTERS {
+        for raw in params.all(name) {
+            let label = value_label(state, directory, *dimension, raw, page.lang)
+                .unwrap_or_else(|| raw.to_owned());
+            active.push(ActiveFilter {
+                label,
+                remove: params.toggled("/people", name, raw),
+            });
+        }
+    }
+    if let Some(available) = params.one("available") {
+        active.push(ActiveFilter {
+            label: page.t("cxc-search-available"),
+            remove: params.toggled("/people", "available", available),
+        });
+    }
+    active
+}
+
+/// A filter of the search shown, and the link to the same search without it.
+pub struct ActiveFilter {
+    pub label: String,
+    pub remove: String,
 }
 
 async fn people_page(
@@ -647,19 +685,13 @@ async fn people_page(
         }
         Err(e) => return Err(e),
     };
-    let mut active = Vec::new();
+    let directory = state.directory();
+    let active = active_filters(&state, &directory, &params, &page);
     let facets = FILTERS
         .iter()
         .filter_map(|(name, _)| {
             let values = found.facets.get(*name)?;
             let chosen = params.all(name);
-            for v in values.iter().filter(|v| chosen.contains(&&*v.value)) {
-                active.push((
-                    v.label.to_string(),
-                    params.toggled("/people", name, &v.value),
-                    (*name).to_owned(),
-                ));
-            }
             Some(FacetView {
                 name,
                 values: values
@@ -678,7 +710,6 @@ async fn people_page(
         })
         .filter(|f| !f.values.is_empty())
         .collect();
-    let directory = state.directory();
     let capacity_groups = super::choices::choices(&state, &directory, ctx.lang).capacity_groups;
     Ok(render(&PeopleTemplate {
         next: found

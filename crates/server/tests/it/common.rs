@@ -589,7 +589,7 @@ pub fn retry_after(response: &reqwest::Response) -> u64 {
 pub fn router_routes() -> Vec<(String, String, Vec<&'static str>)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut sources = Vec::new();
-    rust_files(&src, &mut sources);
+    files_with_extension(&src, "rs", &mut sources);
     sources.sort();
     let mut found = Vec::new();
     for file in sources {
@@ -602,12 +602,13 @@ pub fn router_routes() -> Vec<(String, String, Vec<&'static str>)> {
     found
 }
 
-fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+/// The files under `dir`, in subfolders too, whose names end in `.{extension}`.
+fn files_with_extension(dir: &Path, extension: &str, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            rust_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+            files_with_extension(&path, extension, found);
+        } else if path.extension().is_some_and(|e| e == extension) {
             found.push(path);
         }
     }
@@ -674,4 +675,13 @@ pub async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl Fn
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("{what} did not happen within 15 s");
+}
+
+/// Every template, those in subfolders (illustrations) too.
+pub fn template_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    files_with_extension(&templates, "html", &mut files);
+    files.sort();
+    files
 }

@@ -532,10 +532,8 @@ async fn control_characters_are_refused_the_same_way_on_both_engines() {
 /// pass the control-character check (a message written over two lines was once refused).
 #[test]
 fn every_textarea_is_a_multi_line_field() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in crate::common::template_files() {
         let html = std::fs::read_to_string(&path).unwrap();
         for textarea in html.split("<textarea").skip(1) {
             let tag = &textarea[..textarea.find('>').unwrap()];

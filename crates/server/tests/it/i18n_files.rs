@@ -137,9 +137,7 @@ fn the_default_taxonomy_is_labelled_in_every_shipped_language() {
 
 #[test]
 fn templates_hold_no_hard_coded_text() {
-    let dir = root().join("crates/server/templates");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in crate::common::template_files() {
         let source = std::fs::read_to_string(&path).unwrap();
         let mut text = String::new();
         let mut rest = source.as_str();

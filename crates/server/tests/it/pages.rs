@@ -318,3 +318,44 @@ async fn results_name_countries_in_the_reader_s_language() {
         assert!(!html.contains(" · KE"), "{lang}: not by its code");
     }
 }
+
+#[tokio::test]
+async fn a_search_that_finds_nobody_offers_to_remove_each_filter() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/people?uselang=en").await.text().await.unwrap();
+    assert!(
+        html.contains("Nobody is here yet.") && html.contains("href=\"/profile/edit\""),
+        "an empty exchange invites the first profile"
+    );
+    let html = app
+        .get("/people?uselang=en&q=zebra&offers=wikidata-lexemes&country=FJ&available=1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let label = app
+        .state
+        .directory()
+        .capacity("wikidata-lexemes")
+        .unwrap()
+        .label("en")
+        .to_owned();
+    for (filter, without) in [
+        (
+            "Words: zebra",
+            "offers=wikidata-lexemes&country=FJ&available=1",
+        ),
+        (label.as_str(), "q=zebra&country=FJ&available=1"),
+        ("Fiji", "q=zebra&offers=wikidata-lexemes&available=1"),
+        (
+            "Available now",
+            "q=zebra&offers=wikidata-lexemes&country=FJ",
+        ),
+    ] {
+        let link = format!(
+            "<li><a href=\"/people?{}\">Without “{filter}”</a></li>",
+            without.replace('&', "&#38;")
+        );
+        assert!(html.contains(&link), "{filter}: {link}");
+    }
+}

@@ -26,7 +26,8 @@ async fn put_profile(app: &TestApp, client: &reqwest::Client, body: Value) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    let status = response.status();
+    assert_eq!(status, 200, "{}", response.text().await.unwrap());
 }
 
 fn ask() -> Value {
@@ -695,4 +696,93 @@ async fn people_organizations_and_posts_are_saved_and_listed_while_visible() {
         .await
         .unwrap();
     assert_eq!(forgotten.status(), 204);
+}
+
+/// The capacity pages a page links to, in order, within the part of it from `from` to `to`.
+fn capacity_links<'a>(html: &'a str, from: &str, to: &str) -> Vec<&'a str> {
+    let part = &html[html.find(from).unwrap()..];
+    let part = &part[..part.find(to).unwrap()];
+    part.split("href=\"/capacities/")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect()
+}
+
+#[tokio::test]
+async fn the_home_page_shows_life_on_the_exchange_and_one_next_step() {
+    let app = TestApp::spawn_on(crate::common::with_dataset().await, |_| {}).await;
+    let asker = app.signed_in("Home Asker", false).await;
+    // The shared community has a taxonomy of its own.
+    let capacities = get_json(&asker, app.url("/api/v1/capacities")).await;
+    let leaves: Vec<&str> = capacities
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["depth"] == 3)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    put_profile(&app, &asker, profile(&[], &[leaves[0]], "public")).await;
+    let mut post = ask();
+    post["capacities"] = json!([leaves[0]]);
+    assert_eq!(create(&app, &asker, &post).await.status(), 201);
+
+    let home = app.get("/?uselang=en").await.text().await.unwrap();
+    assert!(home.contains("Right now on the exchange"));
+    assert!(
+        home.contains("Help me write my first SPARQL query"),
+        "the newest ask shows"
+    );
+    // The most needed capacities are the dashboard's, in its order, with its figures.
+    let dashboard = app.get("/dashboard?uselang=en").await.text().await.unwrap();
+    let ranked = capacity_links(&dashboard, "id=\"needs-table-caption\"", "</table>");
+    let shown = capacity_links(&home, "<ol class=\"ranked\">", "</ol>");
+    assert_eq!(shown.len(), 5);
+    assert_eq!(shown, ranked[..5]);
+    assert!(
+        home.contains("href=\"/map?mode=needs\""),
+        "a glimpse of the map leads to it"
+    );
+    assert!(
+        home.contains("href=\"/signup\" class=\"button primary\"")
+            || home.contains("class=\"button primary\" href=\"/signup\""),
+        "one next step for newcomers: join"
+    );
+
+    // Signed in with a thin profile, the next step is the profile; with a fuller one, the
+    // suggestions.
+    put_profile(&app, &asker, json!({"display_name": "Home Asker"})).await;
+    let html = asker
+        .get(app.url("/?uselang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("class=\"button primary\" href=\"/profile/edit\""));
+    put_profile(
+        &app,
+        &asker,
+        json!({
+            "display_name": "Home Asker",
+            "bio": "I edit Swahili Wikipedia and want to learn to query Wikidata.",
+            "country": "KE",
+            "timezone": "Africa/Nairobi",
+            "languages": [{"code": "sw", "level": "native"}, {"code": "en", "level": 3}],
+            "wanted": [{"capacity": leaves[0]}],
+            "known": [{"capacity": leaves[1]}],
+            "offered": [{"capacity": leaves[1]}],
+            "projects": ["swwiki"],
+        }),
+    )
+    .await;
+    let html = asker
+        .get(app.url("/?uselang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("class=\"button primary\" href=\"/matches\""));
 }

@@ -207,6 +207,33 @@ fn labelled(
     }
 }
 
+/// The newest open asks and offers `viewer` may see, for the home page; never their own.
+pub fn recent_open(
+    state: &AppState,
+    viewer: Option<&Account>,
+    limit: usize,
+    lang: &'static str,
+) -> Vec<PostDoc> {
+    let directory = state.directory();
+    let read = state.read_model();
+    let query = BoardQuery {
+        filters: BTreeMap::new(),
+        text: None,
+        today: state.clock.today(),
+        limit,
+        cursor: None,
+    };
+    let found = read.board.search(&query, |p| {
+        viewer.is_none_or(|v| p.author != v.id) && may_see(&read.model, viewer, p)
+    });
+    found
+        .ids
+        .iter()
+        .filter_map(|id| read.board.get(*id))
+        .map(|p| post_doc(state, &directory, &read.model, p, lang))
+        .collect()
+}
+
 /// Open asks that `account` could help with: on capacities they offer or know, or those
 /// under them; never their own.
 pub fn open_asks_for(

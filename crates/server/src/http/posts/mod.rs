@@ -8,7 +8,7 @@ mod listing;
 mod pages;
 mod save;
 
-pub use listing::open_asks_for;
+pub use listing::{open_asks_for, recent_open};
 
 use axum::routing::{get, post};
 use cxc_core::Visibility;

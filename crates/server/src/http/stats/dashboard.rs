@@ -114,32 +114,8 @@ pub(super) async fn dashboard_page(
     };
     let figures = cached_figures(model, &rule, &directory, directory_version);
     let label = |c: u32| directory.capacity(model.capacities.name(c));
-    let needs_view = |needs: &[dashboard::Need]| -> Vec<Need> {
-        let max = needs
-            .iter()
-            .map(|n| n.offers.max(n.wants))
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64;
-        needs
-            .iter()
-            .filter_map(|n| {
-                let cap = label(n.capacity)?;
-                Some(Need {
-                    slug: cap.slug.clone(),
-                    label: cap.label(ctx.lang).to_owned(),
-                    needs: shown(n.wants),
-                    offers: shown(n.offers),
-                    bar_needs: n.wants as f64 / max * 100.0,
-                    bar_offers: if rule.publish(n.offers).is_none() {
-                        0.0
-                    } else {
-                        n.offers as f64 / max * 100.0
-                    },
-                })
-            })
-            .collect()
-    };
+    let needs_view =
+        |needs: &[dashboard::Need]| needs_view(model, &directory, &rule, &fewer, ctx.lang, needs);
     let regions = figures
         .regions
         .iter()
@@ -223,6 +199,90 @@ pub(super) async fn dashboard_page(
         page,
     })?
     .into_response())
+}
+
+/// Capacities' figures as the dashboard shows them: published counts (or "fewer than N") and
+/// bar lengths in percent of the largest.
+fn needs_view(
+    model: &Model,
+    directory: &Directory,
+    rule: &aggregates::Rule,
+    fewer: &str,
+    lang: &str,
+    needs: &[dashboard::Need],
+) -> Vec<Need> {
+    let shown = |n: u64| {
+        rule.publish(n)
+            .map_or_else(|| fewer.to_owned(), |n| n.to_string())
+    };
+    let max = needs
+        .iter()
+        .map(|n| n.offers.max(n.wants))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    needs
+        .iter()
+        .filter_map(|n| {
+            let cap = directory.capacity(model.capacities.name(n.capacity))?;
+            Some(Need {
+                slug: cap.slug.clone(),
+                label: cap.label(lang).to_owned(),
+                needs: shown(n.wants),
+                offers: shown(n.offers),
+                bar_needs: n.wants as f64 / max * 100.0,
+                bar_offers: if rule.publish(n.offers).is_none() {
+                    0.0
+                } else {
+                    n.offers as f64 / max * 100.0
+                },
+            })
+        })
+        .collect()
+}
+
+/// What the home page shows of the movement right now: the capacities most needed, and for
+/// the regions with the most needs, what they need most; the same public figures as the
+/// dashboard.
+pub fn right_now(state: &AppState, lang: &str) -> (Vec<Need>, Vec<(String, Need)>) {
+    let (directory, directory_version) = state.versioned_directory();
+    let read = state.read_model();
+    let model = &read.model;
+    let rule = state.config.public_rule(model);
+    let fewer = state
+        .i18n
+        .text(lang, "cxc-figure-fewer-than", &[&rule.min_cell.to_string()]);
+    let figures = cached_figures(model, &rule, &directory, directory_version);
+    let mut wanted = needs_view(model, &directory, &rule, &fewer, lang, &figures.needs);
+    wanted.truncate(5);
+    let mut regions: Vec<(u64, String, Need)> = figures
+        .regions
+        .iter()
+        .filter_map(|(r, needs)| {
+            let top = needs.first()?;
+            let name = state.i18n.text(
+                lang,
+                &format!("cxc-region-{}", r.code().to_lowercase()),
+                &[],
+            );
+            let view = needs_view(
+                model,
+                &directory,
+                &rule,
+                &fewer,
+                lang,
+                std::slice::from_ref(top),
+            );
+            Some((top.wants, name, view.into_iter().next()?))
+        })
+        .collect();
+    regions.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let regions = regions
+        .into_iter()
+        .take(3)
+        .map(|(_, n, v)| (n, v))
+        .collect();
+    (wanted, regions)
 }
 
 /// The figures of the current read model and directory, computed at the first request after

@@ -3,6 +3,7 @@
 //! suppresses small cells.
 
 mod dashboard;
+pub use dashboard::{Need, right_now};
 mod map;
 mod opendata;
 
