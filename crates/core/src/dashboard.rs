@@ -40,12 +40,15 @@ pub struct Figures {
     /// The five languages most people speak well (level 3 and up), each with what its
     /// speakers most need.
     pub languages: Vec<(u32, Vec<Need>)>,
-    /// How many people have filled 0, 1, 2, 3, and 4 or more of the five parts of a profile
-    /// (languages, country, known, offered, wanted capacities).
-    pub completeness: [u64; 5],
+    /// How many people have filled exactly 0, 1, … 5 of the five parts of a profile
+    /// ([`PROFILE_PARTS`]: languages, country, known, offered, wanted capacities).
+    pub completeness: [u64; PROFILE_PARTS + 1],
     /// The eight largest cohort candidates.
     pub cohorts: Vec<CohortCandidate>,
 }
+
+/// The parts of a profile the dashboard's completeness counts.
+pub const PROFILE_PARTS: usize = 5;
 
 /// The figures over the public population of `rule`. `listed` says whether a capacity may be
 /// shown (it exists and is active): retired ones are left out of the lists.
@@ -94,7 +97,7 @@ pub fn figures(model: &Model, rule: &Rule, listed: impl Fn(u32) -> bool) -> Figu
         })
         .filter(|(_, n)| !n.is_empty())
         .collect();
-    let mut completeness = [0u64; 5];
+    let mut completeness = [0u64; PROFILE_PARTS + 1];
     for slot in &people {
         if let Some(p) = model.person(slot) {
             let parts = [
@@ -104,7 +107,7 @@ pub fn figures(model: &Model, rule: &Rule, listed: impl Fn(u32) -> bool) -> Figu
                 !p.offered.is_empty(),
                 !p.wanted.is_empty(),
             ];
-            completeness[parts.iter().filter(|x| **x).count().min(4)] += 1;
+            completeness[parts.iter().filter(|x| **x).count()] += 1;
         }
     }
     let anyone = |dimension: Dimension| {

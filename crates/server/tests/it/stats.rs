@@ -594,3 +594,43 @@ async fn the_profiles_dump_follows_every_change_to_who_counts() {
     );
     assert_eq!(dump().await, ["Mahamat B."], "an edit shows at once");
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_each_completeness_once_and_names_its_chart_colours() {
+    let app = TestApp::spawn_on(crate::common::with_dataset().await, |c| c.min_cell = 1).await;
+    let html = app.get("/dashboard?uselang=en").await.text().await.unwrap();
+    let table = &html[html.find("Parts filled in").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let rows: Vec<(String, u64)> = table
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|row| {
+            let label = row[..row.find("</th>").unwrap()].to_owned();
+            let cell = &row[row.find("<td>").unwrap() + 4..];
+            (label, cell[..cell.find("</td>").unwrap()].parse().unwrap())
+        })
+        .collect();
+    let labels: Vec<&str> = rows.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["0 of 5", "1 of 5", "2 of 5", "3 of 5", "4 of 5", "5 of 5"]
+    );
+    let total: u64 = rows.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        total,
+        dashboard_people(&app).await,
+        "every public profile is in one row"
+    );
+    for legend in [
+        "swatch need",
+        "swatch offer",
+        "swatch opened",
+        "swatch completed",
+    ] {
+        assert!(html.contains(legend), "{legend}: the charts have a legend");
+    }
+    assert!(
+        html.contains("<text x="),
+        "the months are labelled under their columns"
+    );
+}

@@ -144,7 +144,7 @@ pub(super) async fn dashboard_page(
         .enumerate()
         .map(|(i, n)| {
             (
-                ctx_label(&state, ctx.lang, i),
+                parts_label(&state, ctx.lang, i),
                 shown(*n),
                 *n as f64 / total * 100.0,
             )
@@ -312,10 +312,11 @@ fn cached_figures(
     figures
 }
 
-pub(super) fn ctx_label(state: &AppState, lang: &str, parts: usize) -> String {
+/// A row of the completeness table: how many of the profile's parts are filled in.
+fn parts_label(state: &AppState, lang: &str, parts: usize) -> String {
     state.i18n.text(
         lang,
-        "cxc-dashboard-completeness-parts",
-        &[&parts.to_string()],
+        "cxc-dashboard-completeness-of",
+        &[&parts.to_string(), &dashboard::PROFILE_PARTS.to_string()],
     )
 }
