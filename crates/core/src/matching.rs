@@ -127,8 +127,18 @@ pub struct Match {
     /// Hours between the two time zones, when both gave one.
     pub hours_apart: Option<f32>,
     pub lowered: Vec<Lowered>,
-    /// Whether a bounded boost for emerging communities or rarely-suggested people applied.
-    pub boosted: bool,
+    /// The bounded boosts that applied, for the explanation.
+    pub boosts: Vec<Boost>,
+}
+
+/// Why a suggestion was raised a little.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Boost {
+    /// The person is in a region of an emerging community.
+    EmergingCommunity,
+    /// The person has rarely been suggested so far.
+    RarelySuggested,
 }
 
 /// Who matches are looked for: a person, or an organization (which has no languages).
@@ -538,18 +548,18 @@ fn score_pair(
         (None, Some(b)) => (Direction::ShareWith, b * config.one_way_share),
         (None, None) => return None,
     };
-    let mut boosted = false;
+    let mut boosts = Vec::new();
     if q.region
         .is_some_and(|r| config.emerging_regions.contains(&r))
     {
         score = lift(score, config.emerging_boost);
-        boosted = true;
+        boosts.push(Boost::EmergingCommunity);
     }
     let shown = exposure.get(&q.account_id).copied().unwrap_or(0);
     let popular = shown > config.exposure_threshold;
     if shown < config.exposure_threshold / 4 {
         score = lift(score, config.newcomer_boost);
-        boosted = true;
+        boosts.push(Boost::RarelySuggested);
     } else if popular {
         // Spread attention: popular mentors should not be flooded.
         score /=
@@ -594,7 +604,7 @@ fn score_pair(
         same_region,
         hours_apart,
         lowered,
-        boosted,
+        boosts,
     })
 }
 
@@ -685,7 +695,7 @@ pub fn mentoring(model: &Model, mentee: &Subject, mentor: &Subject) -> Option<Ma
         same_region,
         hours_apart,
         lowered,
-        boosted: false,
+        boosts: Vec::new(),
     })
 }
 
@@ -905,7 +915,7 @@ mod tests {
             [3],
             "no shared language, no match, whatever the boost"
         );
-        assert!(found[0].boosted);
+        assert!(found[0].boosts.contains(&Boost::EmergingCommunity));
         assert!(found[0].score <= 1.2 * 1.05 * config.one_way_share + f32::EPSILON);
     }
 
@@ -937,7 +947,7 @@ mod tests {
         );
         assert_eq!(found.len(), 4);
         for f in &found {
-            assert!(f.boosted && f.direction == Direction::Mutual);
+            assert!(!f.boosts.is_empty() && f.direction == Direction::Mutual);
             assert!((0.0..=1.0).contains(&f.score), "{}", f.score);
         }
         assert_eq!(lift(1.0, 0.2), 1.0);

@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use cxc_core::Relation;
-use cxc_core::matching::{self, CapacityMatch, Context, Direction, Fit, Lowered, Match, Subject};
+use cxc_core::matching::{
+    self, Boost, CapacityMatch, Context, Direction, Fit, Lowered, Match, Subject,
+};
 use cxc_core::model::{Interest, Model, format_bits, method_bits};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -211,25 +213,36 @@ pub fn reasons(
             text: t("reason-region", &[&region]),
         });
     }
-    if let Some(hours) = m.hours_apart.filter(|h| *h >= 1.0) {
-        let hours = format!("{}", hours.round() as i64);
+    // Distance lowers a score when time zones are far apart or, without time zones, when the
+    // regions differ: one reason says which, and the hours are never said twice.
+    let far = m.lowered.contains(&Lowered::Distance);
+    let hours = m.hours_apart.map(|h| format!("{}", h.round() as i64));
+    if let Some(hours) = hours.as_deref().filter(|_| !far)
+        && m.hours_apart.is_some_and(|h| h >= 1.0)
+    {
         reasons.push(Reason {
             code: "time_zone".into(),
-            text: t("reason-hours", &[&hours]),
+            text: t("reason-hours", &[hours]),
         });
     }
-    if m.boosted {
+    for boost in &m.boosts {
+        let key = match boost {
+            Boost::EmergingCommunity => "reason-boosted-emerging",
+            Boost::RarelySuggested => "reason-boosted-rare",
+        };
         reasons.push(Reason {
             code: "boosted".into(),
-            text: t("reason-boosted", &[]),
+            text: t(key, &[]),
         });
     }
     for lowered in &m.lowered {
         let code = lowered_code(*lowered);
-        reasons.push(Reason {
-            text: t(&format!("lowered-{}", code.replace('_', "-")), &[]),
-            code,
-        });
+        let text = match (lowered, hours.as_deref()) {
+            (Lowered::Distance, Some(hours)) => t("lowered-hours", &[hours]),
+            (Lowered::Distance, None) => t("lowered-regions", &[]),
+            _ => t(&format!("lowered-{}", code.replace('_', "-")), &[]),
+        };
+        reasons.push(Reason { text, code });
     }
     (reasons, capacities)
 }

@@ -781,3 +781,94 @@ async fn a_caller_asks_for_the_facets_it_needs_or_none() {
         (422, &json!("facets"))
     );
 }
+
+#[tokio::test]
+async fn match_reasons_never_contradict_and_a_boost_says_which_it_is() {
+    let app = TestApp::spawn_on(with_dataset().await, |_| {}).await;
+    let capacities: Value = app.get("/api/v1/capacities").await.json().await.unwrap();
+    let leaves: Vec<&str> = capacities
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["depth"] == 3)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let lang = |lang: &str, key: &str| app.state.i18n.text(lang, key, &[]);
+    let boosts = [
+        lang("en", "cxc-match-reason-boosted-emerging"),
+        lang("en", "cxc-match-reason-boosted-rare"),
+    ];
+    let (mut far, mut near, mut boosted) = (0, 0, 0);
+    // People far from most of the community in time, and people close to it, who want many
+    // capacities: their suggestions carry every kind of reason.
+    for (i, timezone) in [
+        "Pacific/Auckland",
+        "Europe/Berlin",
+        "America/Lima",
+        "Asia/Kolkata",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let client = app.signed_in(&format!("Reasons {i}"), false).await;
+        let wanted: Vec<Value> = leaves
+            .iter()
+            .skip(i * 5)
+            .take(8)
+            .map(|c| json!({"capacity": c}))
+            .collect();
+        let response = client
+            .put(app.url("/api/v1/me/profile"))
+            .json(&json!({
+                "display_name": format!("Reasons {i}"),
+                "timezone": timezone,
+                "languages": [{"code": "en", "level": 4}, {"code": "fr", "level": 3}, {"code": "es", "level": 3}],
+                "wanted": wanted,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let matches: Value = client
+            .get(app.url("/api/v1/me/matches?limit=50&uselang=en"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for m in matches["items"].as_array().unwrap() {
+            let reasons = m["reasons"].as_array().unwrap();
+            let codes: Vec<&str> = reasons
+                .iter()
+                .map(|r| r["code"].as_str().unwrap())
+                .collect();
+            let texts: Vec<&str> = reasons
+                .iter()
+                .map(|r| r["text"].as_str().unwrap())
+                .collect();
+            assert!(
+                !(codes.contains(&"time_zone") && codes.contains(&"distance")),
+                "the hours apart are said once, as a reason or as what lowered it: {texts:?}"
+            );
+            if codes.contains(&"distance") {
+                far += 1;
+            }
+            if codes.contains(&"time_zone") {
+                near += 1;
+            }
+            for r in reasons.iter().filter(|r| r["code"] == "boosted") {
+                boosted += 1;
+                assert!(
+                    boosts.iter().any(|b| r["text"] == b.as_str()),
+                    "a boost names itself: {}",
+                    r["text"]
+                );
+            }
+        }
+    }
+    assert!(
+        far > 0 && near > 0 && boosted > 0,
+        "far {far}, near {near}, boosted {boosted}"
+    );
+}

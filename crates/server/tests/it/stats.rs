@@ -383,7 +383,7 @@ async fn the_map_page_is_light_accessible_and_translated() {
     let dashboard = app.get("/dashboard").await;
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.unwrap();
-    assert!(html.contains("<svg class=\"bars\""));
+    assert!(html.contains("<svg class=\"pair-bar\""));
     assert!(html.contains(&app.state.i18n.text("en", "cxc-dashboard-by-language", &[])));
     assert!(
         html.contains("href=\"/people?wants="),
