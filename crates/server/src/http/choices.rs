@@ -6,6 +6,7 @@ use cxc_core::{Format, Method};
 use crate::AppState;
 use crate::directory::Directory;
 use crate::http::capacity_picker::capacity_groups;
+use crate::i18n::sort_by_name;
 
 /// What the profile and organization forms offer to choose from.
 pub struct Choices {
@@ -19,13 +20,13 @@ pub struct Choices {
     pub formats: Vec<&'static str>,
 }
 
-pub fn choices(state: &AppState, directory: &Directory, lang: &str) -> Choices {
+pub fn choices(state: &AppState, directory: &Directory, lang: &'static str) -> Choices {
     let mut countries: Vec<(String, String)> = state
         .reference
         .countries()
         .map(|(code, _)| (code.to_owned(), state.reference.country_name(code, lang)))
         .collect();
-    countries.sort_by(|a, b| a.1.cmp(&b.1));
+    sort_by_name(lang, &mut countries, |c| &c.1);
     let mut languages: Vec<(String, String)> = state
         .i18n
         .known_languages()
@@ -38,7 +39,7 @@ pub fn choices(state: &AppState, directory: &Directory, lang: &str) -> Choices {
         .iter()
         .map(|o| (o.key.clone(), o.name(lang).to_owned()))
         .collect();
-    organizations.sort_by(|a, b| a.1.cmp(&b.1));
+    sort_by_name(lang, &mut organizations, |o| &o.1);
     Choices {
         countries,
         languages,

@@ -197,7 +197,10 @@ pub fn reasons(
             .collect();
         reasons.push(Reason {
             code: "language".into(),
-            text: t("reason-language", &[&names.join(", ")]),
+            text: t(
+                "reason-language",
+                &[&names.join(&state.i18n.text(lang, "cxc-comma-separator", &[]))],
+            ),
         });
     }
     if m.same_region

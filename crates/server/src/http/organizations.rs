@@ -218,7 +218,7 @@ async fn list_page(
         .iter()
         .map(|o| (o.key.clone(), o.name(ctx.lang).to_owned(), o.kind.clone()))
         .collect();
-    organizations.sort_by_key(|o| o.1.to_lowercase());
+    crate::i18n::sort_by_name(ctx.lang, &mut organizations, |o| &o.1);
     Ok(render(&ListTemplate {
         is_admin: ctx.account.as_ref().is_some_and(|a| a.is_admin),
         page: Page::new(&state, &ctx, "cxc-organizations-title"),

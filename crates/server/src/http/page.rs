@@ -59,6 +59,12 @@ impl Page {
         self.state.i18n.autonym(self.lang).unwrap_or(self.lang)
     }
 
+    /// What separates the items of a list in the page's language (`, `, Arabic `، `,
+    /// Chinese `、`), as MediaWiki's comma-separator.
+    pub fn separator(&self) -> String {
+        self.t("cxc-comma-separator")
+    }
+
     /// A language as forms show it, by name and code: `Kiswahili (sw)`.
     pub fn language_choice(&self, code: &str) -> String {
         self.state.i18n.language_choice(code)

@@ -442,9 +442,10 @@ impl FacetLabels {
         state: &AppState,
         directory: &Directory,
         model: &Model,
-        lang: &str,
+        lang: &'static str,
         built_for: (i64, u64),
     ) -> FacetLabels {
+        let order = crate::i18n::name_order(lang);
         let label = |d: Dimension, v: u32| -> Option<(String, String)> {
             let key = match d {
                 Dimension::Offers | Dimension::Wants | Dimension::Knows => {
@@ -479,8 +480,12 @@ impl FacetLabels {
                 let labelled: Vec<Option<(String, String)>> =
                     (0..size as u32).map(|v| label(*d, v)).collect();
                 let mut sorted: Vec<usize> = (0..size).filter(|v| labelled[*v].is_some()).collect();
+                // Labels in the order the reader's language sorts them, then by value.
                 let by_label = |v: usize| labelled[v].as_ref().map(|(value, label)| (label, value));
-                sorted.sort_by(|a, b| by_label(*a).cmp(&by_label(*b)));
+                sorted.sort_by(|a, b| match (by_label(*a), by_label(*b)) {
+                    (Some((la, va)), Some((lb, vb))) => order(la, lb).then_with(|| va.cmp(vb)),
+                    (a, b) => a.cmp(&b),
+                });
                 let mut table: Vec<Option<FacetLabel>> = vec![None; size];
                 for (order, v) in sorted.into_iter().enumerate() {
                     if let Some((value, label)) = &labelled[v] {

@@ -7,6 +7,8 @@ pub mod banana;
 use std::collections::HashMap;
 
 use anyhow::Context;
+use icu_collator::options::CollatorOptions;
+use icu_collator::{Collator, CollatorBorrowed};
 use icu_locale_core::Locale;
 use icu_plurals::PluralRules;
 
@@ -277,6 +279,37 @@ impl I18n {
     }
 }
 
+/// Sorts `items` by their names as readers of `lang` sort them (collation, not code order:
+/// `Émilie` beside `Emma`, Arabic in its alphabet's order, Chinese by its script's order).
+pub fn sort_by_name<T>(lang: &'static str, items: &mut [T], name: impl Fn(&T) -> &str) {
+    let order = name_order(lang);
+    items.sort_by(|a, b| order(name(a), name(b)));
+}
+
+/// How readers of `lang` order two names.
+pub fn name_order(lang: &'static str) -> impl Fn(&str, &str) -> std::cmp::Ordering {
+    let collator = collator(lang);
+    move |a, b| collator.compare(a, b)
+}
+
+/// The collator of a shipped language, made once: languages are few and collators are
+/// needed on every page that lists names.
+fn collator(lang: &'static str) -> &'static CollatorBorrowed<'static> {
+    use std::sync::OnceLock;
+
+    use parking_lot::Mutex;
+    static COLLATORS: OnceLock<Mutex<HashMap<&'static str, &'static CollatorBorrowed<'static>>>> =
+        OnceLock::new();
+    let mut collators = COLLATORS.get_or_init(Default::default).lock();
+    collators.entry(lang).or_insert_with(|| {
+        let locale: Locale = lang.parse().unwrap_or(Locale::UNKNOWN);
+        let collator = Collator::try_new((&locale).into(), CollatorOptions::default())
+            .or_else(|_| Collator::try_new(Default::default(), CollatorOptions::default()))
+            .expect("the root collation is compiled in");
+        Box::leak(Box::new(collator))
+    })
+}
+
 /// [`fallback_chain`], computed once per language: labels are looked up thousands of times per
 /// request. Each thread remembers the last chain it used, so those lookups do not all queue
 /// for the shared cache's lock.
@@ -432,6 +465,16 @@ mod tests {
             "zh-hans"
         );
         assert_eq!(I18N.negotiate(None, None, Some("zh")), "zh-hans");
+    }
+
+    #[test]
+    fn names_sort_as_their_readers_sort_them() {
+        let mut names = vec!["Zambia", "Émilie", "Emma", "eel", "Ärzte", "Azure"];
+        sort_by_name("en", &mut names, |n| n);
+        assert_eq!(names, ["Ärzte", "Azure", "eel", "Émilie", "Emma", "Zambia"]);
+        let mut names = vec!["ياسمين", "باسم", "أحمد", "تامر"];
+        sort_by_name("ar", &mut names, |n| n);
+        assert_eq!(names, ["أحمد", "باسم", "تامر", "ياسمين"]);
     }
 
     #[test]

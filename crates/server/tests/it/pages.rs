@@ -293,17 +293,35 @@ async fn shutdown_closes_the_database() {
 }
 
 #[tokio::test]
-async fn results_name_countries_in_the_reader_s_language() {
+async fn results_name_countries_and_join_lists_in_the_reader_s_language() {
     let app = TestApp::spawn().await;
     let ana = app.signed_in("Ana", false).await;
     let (status, _) = crate::common::call(
         &ana,
         reqwest::Method::PUT,
         app.url("/api/v1/me/profile"),
-        Some(serde_json::json!({"display_name": "Ana Wanjiru", "country": "KE", "languages": [{"code": "sw", "level": 5}]})),
+        Some(serde_json::json!({"display_name": "Ana Wanjiru", "country": "KE", "languages": [{"code": "sw", "level": 5}], "wanted": [{"capacity": "wikidata"}, {"capacity": "governance"}]})),
     )
     .await;
     assert_eq!(status, 200);
+    let directory = app.state.directory();
+    for (lang, separator) in [("en", ", "), ("ar", "، "), ("zh-hans", "、")] {
+        let html = app
+            .get(&format!("/people?uselang={lang}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let list = [
+            directory.capacity("wikidata").unwrap().label(lang),
+            directory.capacity("governance").unwrap().label(lang),
+        ]
+        .join(separator);
+        assert!(
+            html.contains(&list),
+            "{lang}: lists use the language's separator: {list}"
+        );
+    }
     for (lang, name) in [("en", "Kenya"), ("ar", "كينيا"), ("es", "Kenia")] {
         let html = app
             .get(&format!("/people?uselang={lang}"))
@@ -358,4 +376,55 @@ async fn a_search_that_finds_nobody_offers_to_remove_each_filter() {
         );
         assert!(html.contains(&link), "{filter}: {link}");
     }
+}
+
+/// The texts of the `<option>`s of the `<select id="{id}">` of a page, in order.
+fn options_of<'a>(html: &'a str, id: &str) -> Vec<&'a str> {
+    let select = &html[html.find(&format!("<select id=\"{id}\"")).unwrap()..];
+    let select = &select[..select.find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(2)
+        .map(|o| &o[o.find('>').unwrap() + 1..o.find("</option>").unwrap()])
+        .collect()
+}
+
+#[tokio::test]
+async fn names_are_listed_as_the_reader_s_language_sorts_them() {
+    let app = TestApp::spawn_on(crate::common::with_dataset().await, |_| {}).await;
+    let client = app.signed_in("Sorting", false).await;
+    let html = client
+        .get(app.url("/profile/edit?uselang=fr"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let countries = options_of(&html, "country");
+    let mut collated = countries.clone();
+    cxc::i18n::sort_by_name("fr", &mut collated, |c| c);
+    assert_eq!(countries, collated);
+    let at = |name: &str| countries.iter().position(|c| *c == name).unwrap();
+    assert!(
+        at("Danemark") < at("Égypte") && at("Égypte") < at("Zambie"),
+        "Égypte sorts with the E, not after Z"
+    );
+
+    let html = app
+        .get("/map?uselang=fr&level=country")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let table = &html[html.find("<tbody>").unwrap()..html.find("</tbody>").unwrap()];
+    let rows: Vec<&str> = table
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|r| &r[..r.find("</th>").unwrap()])
+        .collect();
+    assert!(rows.len() > 10, "{} rows", rows.len());
+    let mut collated = rows.clone();
+    cxc::i18n::sort_by_name("fr", &mut collated, |c| c);
+    assert_eq!(rows, collated, "the map's table lists areas by name");
 }

@@ -386,6 +386,18 @@ pub(super) struct MapTemplate {
     api: String,
     /// For each area of the table, the open asks behind it.
     asks_links: Vec<String>,
+    /// The areas' places in the table: by name.
+    table_order: Vec<usize>,
+}
+
+impl MapTemplate {
+    /// The table's rows in order, each area with the link to the open asks behind it.
+    fn rows(&self) -> Vec<(&Area, &str)> {
+        self.table_order
+            .iter()
+            .map(|&i| (&self.doc.areas[i], self.asks_links[i].as_str()))
+            .collect()
+    }
 }
 
 /// Five classes by quantiles of the non-zero values, which stay readable when one country
@@ -427,6 +439,10 @@ pub(super) async fn map_page(
     Query(params): Query<MapParams>,
 ) -> Result<Response, AppError> {
     let doc = map_doc(&state, &params, ctx.lang)?;
+    // The table lists areas by name, as the reader's language sorts them.
+    let mut table_order: Vec<usize> = (0..doc.areas.len()).collect();
+    let order = crate::i18n::name_order(ctx.lang);
+    table_order.sort_by(|a, b| order(&doc.areas[*a].name, &doc.areas[*b].name));
     let page = Page::new(&state, &ctx, "cxc-map-title");
     let value = |a: &Area| match doc.mode.as_str() {
         "needs" => a.needs,
@@ -517,7 +533,7 @@ pub(super) async fn map_page(
             })
             .collect()
     };
-    languages.sort_by(|a, b| a.1.cmp(&b.1));
+    crate::i18n::sort_by_name(ctx.lang, &mut languages, |l| &l.1);
     let api = format!(
         "/api/v1/stats/map?{}",
         serde_urlencoded::to_string(params_pairs(&params)).unwrap_or_default()
@@ -548,6 +564,7 @@ pub(super) async fn map_page(
         .collect();
     Ok(render(&MapTemplate {
         asks_links,
+        table_order,
         mode: doc.mode.clone(),
         level: doc.level.clone(),
         capacity,
