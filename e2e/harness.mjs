@@ -20,15 +20,17 @@ const freePort = () =>
   });
 
 /// Starts `cxc serve` (with `serveArgs` added) once `prepare(cxc)` has run any other cxc
-/// commands on its database; resolves to the site's address, the browser, and a stop function.
+/// commands on its database; resolves to the site's address, the browser, a stop function, and
+/// `cxc(args, input)`, which runs a cxc command on the site's database while it serves.
 export async function site(name, { serveArgs = [], prepare } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `cxc-e2e-${name}-`));
   const database = join(dir, "e2e.sqlite3");
   const env = { ...process.env, CXC_LOG: "warn" };
-  prepare?.((args, input) => {
+  const cxc = (args, input) => {
     const made = spawnSync(bin, [...args, "--database", database], { input, env });
     assert.equal(made.status, 0, String(made.stderr));
-  });
+  };
+  prepare?.(cxc);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(bin, ["serve", ...serveArgs, "--database", database, "--listen", `127.0.0.1:${port}`], {
@@ -50,5 +52,5 @@ export async function site(name, { serveArgs = [], prepare } = {}) {
     server.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });
   };
-  return { base, browser, stop };
+  return { base, browser, stop, cxc };
 }

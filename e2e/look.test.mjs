@@ -1,7 +1,8 @@
-// Every page, as a visitor meets it: its weight on a cold load (every page under 50 KB
-// transferred, the map under 150 KB), axe-core's accessibility rules in English and Arabic, light
-// and dark (no serious or critical violation), and screenshots of the main pages in both languages
-// at 1280 and 320 px, written to e2e/screenshots/ (or CXC_SCREENSHOTS_DIR) for a reviewer.
+// Every page, as a visitor, a member and an administrator meet it: its weight on a cold load
+// (every page under 50 KB transferred, the map under 150 KB), axe-core's accessibility rules in
+// English and Arabic, light and dark (no serious or critical violation), that it fits 320 px,
+// and screenshots of the main pages in both languages at 1280 and 320 px, written to
+// e2e/screenshots/ (or CXC_SCREENSHOTS_DIR) for a reviewer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -14,10 +15,12 @@ const screenshots = process.env.CXC_SCREENSHOTS_DIR || fileURLToPath(new URL("./
 const PAGE_BUDGET = 50_000;
 const MAP_BUDGET = 150_000;
 
-let base, browser, stop, signedIn;
+let base, browser, stop, signedIn, admin;
 /// Signed-out pages, then (from `before`) a sample of each kind of page the demo has.
 const publicPages = ["/", "/people", "/people?offers=wikidata&language=en", "/people?q=zzzzzz", "/capacities", "/organizations", "/map", "/dashboard", "/posts", "/events", "/programmes", "/cohorts", "/about", "/privacy", "/opendata", "/login", "/signup", "/language", "/no-such-page"];
-const memberPages = ["/", "/matches", "/connections", "/notifications", "/saved", "/account", "/profile/edit", "/posts/new", "/events/new", "/organizations/new", "/programmes/new", "/cohorts/new", "/capacities/suggest"];
+const memberPages = ["/", "/matches", "/connections", "/notifications", "/saved", "/account", "/profile/edit", "/posts/new", "/events/new", "/organizations/new", "/programmes/new", "/cohorts/new", "/cohorts/proposals", "/capacities/suggest", "/people/LookingAround", "/report?target=profile&id=LookingAround"];
+/// What only administrators and moderators see.
+const adminPages = ["/admin/reports", "/admin/audit", "/admin/capacities"];
 
 /// The first link on `path` whose address matches `pattern`.
 async function firstLink(path, pattern) {
@@ -28,7 +31,8 @@ async function firstLink(path, pattern) {
 }
 
 before(async () => {
-  ({ base, browser, stop } = await site("look", { serveArgs: ["--demo"] }));
+  let cxc;
+  ({ base, browser, stop, cxc } = await site("look", { serveArgs: ["--demo"] }));
   for (const [list, pattern] of [
     ["/people", /^\/people\/[^/?]+$/],
     ["/capacities", /^\/capacities\/[a-z0-9-]+$/],
@@ -39,6 +43,8 @@ before(async () => {
   ]) {
     publicPages.push(await firstLink(list, pattern));
   }
+  const [capacity] = await (await fetch(`${base}/api/v1/capacities`)).json();
+  adminPages.push(`/admin/capacities/${capacity.id}`);
   // A member's pages are seen by a newcomer who has just signed up.
   signedIn = await browser.newContext();
   const page = await signedIn.newPage();
@@ -49,22 +55,37 @@ before(async () => {
   await page.locator("form[action='/signup'] button[type=submit]").click();
   await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
   await page.close();
+  // An administrator sees the pages that run the exchange.
+  cxc(["user", "add", "LookingAfter", "--admin", "--password-stdin"], "a long enough password\n");
+  admin = await browser.newContext();
+  const login = await admin.newPage();
+  await login.goto(`${base}/login`);
+  await login.fill("#username", "LookingAfter");
+  await login.fill("#password", "a long enough password");
+  await login.locator("form[action='/login'] button[type=submit]").click();
+  await login.waitForURL((url) => !url.pathname.startsWith("/login"));
+  const audit = await login.goto(`${base}/admin/audit`);
+  assert.equal(audit.status(), 200, "the administrator reaches the administration pages");
+  await login.close();
 });
 
 after(async () => {
   await signedIn?.close();
+  await admin?.close();
   await stop?.();
 });
 
-/// A fresh context (empty cache) that shares the member's cookies when `member` is set.
-async function context(member, options = {}) {
-  const state = member ? await signedIn.storageState() : undefined;
+/// A fresh context (empty cache) with the cookies of `who`: nobody (false), the member (true),
+/// or "admin".
+async function context(who, options = {}) {
+  const from = who === "admin" ? admin : who ? signedIn : null;
+  const state = from ? await from.storageState() : undefined;
   return browser.newContext({ storageState: state, bypassCSP: true, ...options });
 }
 
 test("every page is light on a cold load", async () => {
   const weights = [];
-  for (const [member, paths] of [[false, publicPages], [true, memberPages]]) {
+  for (const [member, paths] of [[false, publicPages], [true, memberPages], ["admin", adminPages]]) {
     for (const path of paths) {
       const ctx = await context(member);
       const page = await ctx.newPage();
@@ -76,7 +97,7 @@ test("every page is light on a cold load", async () => {
         const sizes = await response.request().sizes();
         bytes += sizes.responseBodySize + sizes.responseHeadersSize;
       }
-      weights.push(`${member ? "member " : ""}${path} ${bytes} B in ${responses.length} responses`);
+      weights.push(`${member ? `${member === "admin" ? "admin" : "member"} ` : ""}${path} ${bytes} B in ${responses.length} responses`);
       const budget = path.startsWith("/map") ? MAP_BUDGET : PAGE_BUDGET;
       assert.ok(bytes <= budget, `${path}${member ? " (signed in)" : ""} weighs ${bytes} B on a cold load, over ${budget}`);
       await ctx.close();
@@ -89,7 +110,7 @@ test("no page has a serious or critical accessibility violation, in English and 
   const problems = [];
   for (const lang of ["en", "ar"]) {
     for (const colorScheme of ["light", "dark"]) {
-      for (const [member, paths] of [[false, publicPages], [true, memberPages]]) {
+      for (const [member, paths] of [[false, publicPages], [true, memberPages], ["admin", adminPages]]) {
         const ctx = await context(member, { locale: lang, colorScheme });
         const page = await ctx.newPage();
         for (const path of paths) {
@@ -98,7 +119,7 @@ test("no page has a serious or critical accessibility violation, in English and 
           const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
           for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
             const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ");
-            problems.push(`${lang} ${colorScheme} ${member ? "member " : ""}${path}: ${v.id} (${v.impact}) at ${where}`);
+            problems.push(`${lang} ${colorScheme} ${member ? `${member === "admin" ? "admin" : "member"} ` : ""}${path}: ${v.id} (${v.impact}) at ${where}`);
           }
         }
         await ctx.close();
@@ -111,13 +132,13 @@ test("no page has a serious or critical accessibility violation, in English and 
 test("every page fits a 320 px wide screen, in English and Arabic", async () => {
   const wide = [];
   for (const lang of ["en", "ar"]) {
-    for (const [member, paths] of [[false, publicPages], [true, memberPages]]) {
+    for (const [member, paths] of [[false, publicPages], [true, memberPages], ["admin", adminPages]]) {
       const ctx = await context(member, { locale: lang, viewport: { width: 320, height: 640 } });
       const page = await ctx.newPage();
       for (const path of paths) {
         await page.goto(`${base}${path}`);
         const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
-        if (overflow > 1) wide.push(`${lang} ${member ? "member " : ""}${path} is ${overflow} px too wide`);
+        if (overflow > 1) wide.push(`${lang} ${member ? `${member === "admin" ? "admin" : "member"} ` : ""}${path} is ${overflow} px too wide`);
       }
       await ctx.close();
     }
