@@ -159,6 +159,21 @@ test("several capacities are added at once, and offering one shows that it count
   await context.close();
 });
 
+test("the illustration and icon sprites load and draw, under the content security policy", async () => {
+  const page = await browser.newPage();
+  const blocked = [];
+  page.on("console", (m) => { if (m.type() === "error") blocked.push(m.text()); });
+  await page.goto(`${base}/?uselang=en`, { waitUntil: "networkidle" });
+  for (const selector of [".hero-art use", ".language-button use", ".card-icon use"]) {
+    const width = await page.locator(selector).first().evaluate((use) => use.getBBox().width);
+    assert.ok(width > 0, `${selector} draws (${width} wide)`);
+  }
+  await page.goto(`${base}/people?q=nobody-at-all-here`, { waitUntil: "networkidle" });
+  assert.ok(await page.locator(".empty-art use").evaluate((use) => use.getBBox().width) > 0, "the empty state's illustration draws");
+  assert.deepEqual(blocked, []);
+  await page.close();
+});
+
 test("pages fit a 320 px wide screen", async () => {
   const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
   for (const path of ["/", "/people", "/map", "/capacities"]) {

@@ -31,6 +31,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../../../static/icons.svg"),
     ),
+    (
+        "art.svg",
+        "image/svg+xml",
+        include_bytes!("../../../../static/art.svg"),
+    ),
 ];
 
 struct Asset {

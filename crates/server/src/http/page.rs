@@ -21,6 +21,8 @@ pub struct Page {
     pub icon_url: String,
     /// The icon sprite; `{{ page.icons_url }}#globe` names one icon.
     pub icons_url: String,
+    /// The illustrations, one file: `{{ page.art_url }}#people`.
+    pub art_url: String,
     /// The current address without `uselang`, where the language chooser and the theme toggle
     /// come back to.
     pub path: String,
@@ -45,6 +47,7 @@ impl Page {
             js_url: state.assets.url("app.js"),
             icon_url: state.assets.url("icon.svg"),
             icons_url: state.assets.url("icons.svg"),
+            art_url: state.assets.url("art.svg"),
             path: without_uselang(&ctx.path),
             signup_enabled: state.config.signup,
             oauth_enabled: state.oauth.is_some(),
