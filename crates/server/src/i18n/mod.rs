@@ -43,6 +43,34 @@ const FALLBACKS: &[(&str, &[&str])] = &[
     ("zh-cn", &["zh-hans"]),
     ("zh-sg", &["zh-hans"]),
     ("zh-my", &["zh-hans"]),
+    ("wuu", &["zh-hans"]),
+    ("jv", &["id"]),
+    ("su", &["id"]),
+    ("min", &["id"]),
+    ("ace", &["id"]),
+    ("bjn", &["id"]),
+    ("bho", &["hi"]),
+    ("awa", &["hi"]),
+    ("mai", &["hi"]),
+    ("mzn", &["fa"]),
+    ("glk", &["fa"]),
+    ("lrc", &["fa"]),
+    ("ba", &["ru"]),
+    ("ce", &["ru"]),
+    ("cv", &["ru"]),
+    ("sah", &["ru"]),
+    ("os", &["ru"]),
+    ("udm", &["ru"]),
+    ("ab", &["ru"]),
+    ("av", &["ru"]),
+    ("rue", &["uk", "ru"]),
+    ("gag", &["tr"]),
+    ("diq", &["tr"]),
+    ("kiu", &["tr"]),
+    ("lzz", &["tr"]),
+    ("bm", &["fr"]),
+    ("wo", &["fr"]),
+    ("ln", &["fr"]),
 ];
 
 /// The regions of Wikimedia's language-data, in the order the Universal Language Selector shows
@@ -465,6 +493,12 @@ mod tests {
             "zh-hans"
         );
         assert_eq!(I18N.negotiate(None, None, Some("zh")), "zh-hans");
+        // Communities whose language cxc does not speak yet read the one MediaWiki falls
+        // back to, not English.
+        for (asked, served) in [("jv", "id"), ("bho", "hi"), ("mzn", "fa"), ("ba", "ru")] {
+            assert_eq!(I18N.negotiate(None, None, Some(asked)), served, "{asked}");
+        }
+        assert_eq!(fallback_chain("rue"), ["rue", "uk", "ru", "en"]);
     }
 
     #[test]
