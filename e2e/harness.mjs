@@ -54,3 +54,13 @@ export async function site(name, { serveArgs = [], prepare } = {}) {
   };
   return { base, browser, stop, cxc };
 }
+
+/// Signs up through the sign-up form as `username` and waits to be let in.
+export async function signUp(page, base, username) {
+  await page.goto(`${base}/signup`);
+  await page.fill("#username", username);
+  await page.fill("#password", "a long enough password");
+  await page.fill("#password_confirm", "a long enough password");
+  await page.locator("form[action='/signup'] button[type=submit]").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
+}

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { site } from "./harness.mjs";
+import { site, signUp } from "./harness.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const screenshots = process.env.CXC_SCREENSHOTS_DIR || fileURLToPath(new URL("./screenshots/", import.meta.url));
@@ -48,12 +48,7 @@ before(async () => {
   // A member's pages are seen by a newcomer who has just signed up.
   signedIn = await browser.newContext();
   const page = await signedIn.newPage();
-  await page.goto(`${base}/signup`);
-  await page.fill("#username", "LookingAround");
-  await page.fill("#password", "a long enough password");
-  await page.fill("#password_confirm", "a long enough password");
-  await page.locator("form[action='/signup'] button[type=submit]").click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
+  await signUp(page, base, "LookingAround");
   await page.close();
   // An administrator sees the pages that run the exchange.
   cxc(["user", "add", "LookingAfter", "--admin", "--password-stdin"], "a long enough password\n");

@@ -3,7 +3,7 @@
 // (with and without JavaScript), the theme toggle, type-ahead, and a 320 px wide screen.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { site } from "./harness.mjs";
+import { site, signUp } from "./harness.mjs";
 
 let base, browser, stop;
 
@@ -128,12 +128,7 @@ test("a long single choice becomes a labelled box with suggestions that finds by
 test("several capacities are added at once, and offering one shows that it counts as known", async () => {
   const context = await browser.newContext({ locale: "en" });
   const page = await context.newPage();
-  await page.goto(`${base}/signup`);
-  await page.fill("#username", "Several At Once");
-  await page.fill("#password", "a long enough password");
-  await page.fill("#password_confirm", "a long enough password");
-  await page.locator("form[action='/signup'] button[type=submit]").click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/signup"));
+  await signUp(page, base, "Several At Once");
   await page.goto(`${base}/profile/edit`);
   await page.fill("#display_name", "Several At Once");
   const shown = () => page.locator("#new_cap option:not([hidden])").count();

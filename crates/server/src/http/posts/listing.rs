@@ -214,10 +214,21 @@ pub fn recent_open(
     limit: usize,
     lang: &'static str,
 ) -> Vec<PostDoc> {
+    open_posts(state, viewer, BTreeMap::new(), limit, lang)
+}
+
+/// The newest open posts matching `filters` that `viewer` may see, never their own.
+fn open_posts(
+    state: &AppState,
+    viewer: Option<&Account>,
+    filters: BTreeMap<Facet, HashSet<String>>,
+    limit: usize,
+    lang: &'static str,
+) -> Vec<PostDoc> {
     let directory = state.directory();
     let read = state.read_model();
     let query = BoardQuery {
-        filters: BTreeMap::new(),
+        filters,
         text: None,
         today: state.clock.today(),
         limit,
@@ -242,47 +253,35 @@ pub fn open_asks_for(
     limit: usize,
     lang: &'static str,
 ) -> Vec<PostDoc> {
-    let directory = state.directory();
-    let read = state.read_model();
-    let Some(me) = read
-        .model
-        .slot_of(account.id)
-        .and_then(|s| read.model.person(s))
-    else {
-        return Vec::new();
+    // The read model is let go before the search takes it again.
+    let capacities: HashSet<String> = {
+        let directory = state.directory();
+        let read = state.read_model();
+        let Some(me) = read
+            .model
+            .slot_of(account.id)
+            .and_then(|s| read.model.person(s))
+        else {
+            return Vec::new();
+        };
+        let taxonomy = directory.taxonomy();
+        me.offered
+            .iter()
+            .map(|i| i.capacity)
+            .chain(me.known.iter().map(|k| k.0))
+            .flat_map(|c| taxonomy.subtree(read.model.capacities.name(c)))
+            .map(str::to_owned)
+            .collect()
     };
-    let taxonomy = directory.taxonomy();
-    let capacities: HashSet<String> = me
-        .offered
-        .iter()
-        .map(|i| i.capacity)
-        .chain(me.known.iter().map(|k| k.0))
-        .flat_map(|c| taxonomy.subtree(read.model.capacities.name(c)))
-        .map(str::to_owned)
-        .collect();
     if capacities.is_empty() {
         return Vec::new();
     }
-    let query = BoardQuery {
-        filters: BTreeMap::from([
-            (
-                Facet::Kind,
-                HashSet::from([PostKind::Ask.as_str().to_owned()]),
-            ),
-            (Facet::Capacity, capacities),
-        ]),
-        text: None,
-        today: state.clock.today(),
-        limit,
-        cursor: None,
-    };
-    let found = read.board.search(&query, |p| {
-        p.author != account.id && may_see(&read.model, Some(account), p)
-    });
-    found
-        .ids
-        .iter()
-        .filter_map(|id| read.board.get(*id))
-        .map(|p| post_doc(state, &directory, &read.model, p, lang))
-        .collect()
+    let filters = BTreeMap::from([
+        (
+            Facet::Kind,
+            HashSet::from([PostKind::Ask.as_str().to_owned()]),
+        ),
+        (Facet::Capacity, capacities),
+    ]);
+    open_posts(state, Some(account), filters, limit, lang)
 }
