@@ -141,6 +141,32 @@ test("every page fits a 320 px wide screen, in English and Arabic", async () => 
   assert.deepEqual(wide, []);
 });
 
+test("checkboxes and radio buttons sit on the line of their labels", async () => {
+  const ctx = await context(true, { locale: "en", viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  const off = [];
+  for (const path of ["/profile/edit", "/people", "/events"]) {
+    await page.goto(`${base}${path}`);
+    const found = await page.evaluate(() =>
+      [...document.querySelectorAll("label")]
+        .map((label) => [label, label.querySelector("input[type=checkbox], input[type=radio]")])
+        .filter(([label, box]) => box && label.getClientRects().length === 1)
+        .map(([label, box]) => {
+          // The label's first line of text, without the box.
+          const range = document.createRange();
+          range.selectNodeContents(label);
+          const line = [...range.getClientRects()].find((r) => r.width > 4 && r.left >= box.getBoundingClientRect().right - 1);
+          const b = box.getBoundingClientRect();
+          return line ? { text: label.textContent.trim().slice(0, 30), apart: Math.abs(b.top + b.height / 2 - (line.top + line.height / 2)) } : null;
+        })
+        .filter(Boolean));
+    for (const f of found) if (f.apart > 3) off.push(`${path} “${f.text}”: ${f.apart.toFixed(1)} px off its line`);
+    assert.ok(found.length > 0, `${path} has labelled boxes`);
+  }
+  await ctx.close();
+  assert.deepEqual(off, []);
+});
+
 test("the header is one line at desktop width, signed out and signed in, in English and Arabic", async () => {
   for (const lang of ["en", "ar"]) {
     for (const member of [false, true]) {
