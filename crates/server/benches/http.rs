@@ -10,8 +10,8 @@
 //! Queries are drawn at random (a fixed seed) from the data: every filter alone and two or
 //! three together, sorted by recency, second pages through a cursor, members-only callers;
 //! matching for people with many and few wants, popular and rare ones, one language or many;
-//! one profile as JSON and JSON-LD; the map; and the pages (the home page signed out and
-//! in). Data is the community of `cxc demo-data` (seed 42), generated into CXC_BENCH_DATA
+//! one profile as JSON and JSON-LD; the map; and the pages (a capacity, the home page signed
+//! out and in). Data is the community of `cxc demo-data` (seed 42), generated into CXC_BENCH_DATA
 //! (default /var/tmp/cxc-bench-community) when missing; databases are kept beside it so that
 //! reruns skip the import.
 
@@ -494,6 +494,21 @@ async fn shapes(
                 .collect(),
         ),
     ));
+    // Capacity pages by their slugs (labels shared by two capacities get a suffixed slug, so
+    // only unique ones are drawn).
+    let taxonomy = std::fs::read_to_string(data_dir().join("taxonomy.jsonl")).expect("taxonomy");
+    let labels: Vec<String> = taxonomy
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|c| Some(c["labels"]["en"].as_str()?.to_owned()))
+        .collect();
+    let capacity_pages: Vec<String> = labels
+        .iter()
+        .filter(|l| labels.iter().filter(|m| m == l).count() == 1)
+        .take(QUERIES_PER_SHAPE)
+        .map(|l| format!("/capacities/{}", cxc::directory::slugify(l)))
+        .collect();
+    out.push(("page: a capacity".into(), plain(capacity_pages)));
     out.push(("page: home".into(), vec![Call::get("/")]));
     out.push(("page: /map".into(), vec![Call::get("/map")]));
     out.push(("page: /dashboard".into(), vec![Call::get("/dashboard")]));
