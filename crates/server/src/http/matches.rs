@@ -206,11 +206,7 @@ pub fn reasons(
     if m.same_region
         && let Some(region) = person.and_then(|p| p.region)
     {
-        let region = state.i18n.text(
-            lang,
-            &format!("cxc-region-{}", region.code().to_lowercase()),
-            &[],
-        );
+        let region = state.i18n.region_name(lang, region.code());
         reasons.push(Reason {
             code: "region".into(),
             text: t("reason-region", &[&region]),
@@ -218,10 +214,12 @@ pub fn reasons(
     }
     // Distance lowers a score when time zones are far apart or, without time zones, when the
     // regions differ: one reason says which, and the hours are never said twice.
-    let far = m.lowered.contains(&Lowered::Distance);
-    let hours = m.hours_apart.map(|h| format!("{}", h.round() as i64));
-    if let Some(hours) = hours.as_deref().filter(|_| !far)
-        && m.hours_apart.is_some_and(|h| h >= 1.0)
+    let hours = m
+        .hours_apart
+        .filter(|h| *h >= 1.0)
+        .map(|h| format!("{}", h.round() as i64));
+    if let Some(hours) = hours.as_deref()
+        && !m.lowered.contains(&Lowered::Distance)
     {
         reasons.push(Reason {
             code: "time_zone".into(),

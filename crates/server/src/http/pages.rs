@@ -33,7 +33,7 @@ struct HomeTemplate {
     /// Upcoming events on what they want to learn.
     events: Vec<super::events::EventView>,
     /// Life on the exchange right now, for everyone: the newest open asks and offers, the
-    /// capacities most wanted, and what the regions with most needs need.
+    /// capacities most needed, and what the regions with most needs need.
     recent: Vec<super::posts::PostDoc>,
     most_needed: Vec<super::stats::Need>,
     regions: Vec<(String, super::stats::Need)>,

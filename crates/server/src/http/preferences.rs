@@ -73,8 +73,11 @@ struct ThemeQuery {
 }
 
 /// `set=light` or `set=dark` is remembered over the system's preference; `set=auto` forgets
-/// the choice and follows the system again.
-async fn choose_theme(State(state): State<AppState>, Query(q): Query<ThemeQuery>) -> Response {
+/// the choice and follows the system again; anything else is refused.
+async fn choose_theme(
+    State(state): State<AppState>,
+    Query(q): Query<ThemeQuery>,
+) -> Result<Response, AppError> {
     let to = safe_return(q.return_to.as_deref());
     let secure = state.config.secure_cookies();
     let cookie = match q.set.as_deref() {
@@ -82,7 +85,7 @@ async fn choose_theme(State(state): State<AppState>, Query(q): Query<ThemeQuery>
             set_cookie(THEME_COOKIE, theme, Some(COOKIE_SECONDS), secure)
         }
         Some("auto") => set_cookie(THEME_COOKIE, "", Some(0), secure),
-        _ => return Redirect::to(&to).into_response(),
+        _ => return Err(AppError::BadRequest("cxc-error-invalid-theme")),
     };
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response())
 }

@@ -418,7 +418,7 @@ pub fn value_label(
         Dimension::Country => state
             .reference
             .country_name(&key.to_ascii_uppercase(), lang),
-        Dimension::Region => message(format!("cxc-region-{}", key.to_ascii_lowercase())),
+        Dimension::Region => state.i18n.region_name(lang, key),
         Dimension::Affiliation => directory
             .organization(key)
             .map_or(key, |o| o.name(lang))

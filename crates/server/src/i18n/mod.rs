@@ -264,6 +264,15 @@ impl I18n {
             .map(|(code, l)| (code.as_str(), l.autonym.as_str()))
     }
 
+    /// A Wikimedia region's name in `lang`, from its code (`SSA`: "Sub-Saharan Africa").
+    pub fn region_name(&self, lang: &str, code: &str) -> String {
+        self.text(
+            lang,
+            &format!("cxc-region-{}", code.to_ascii_lowercase()),
+            &[],
+        )
+    }
+
     /// How a form shows a language: its name in itself and its code, `Kiswahili (sw)`.
     pub fn language_choice(&self, code: &str) -> String {
         match self.autonym(code) {

@@ -182,11 +182,14 @@ async fn the_theme_is_remembered_over_the_system_s_preference() {
         "the choice is remembered"
     );
 
-    let response = app.get("/theme?set=purple&return=/about").await;
+    let response = app.get("/theme?set=purple&return=/about&uselang=fr").await;
+    assert_eq!(response.status(), 400);
     assert!(
         response.headers().get("set-cookie").is_none(),
         "an unknown theme changes nothing"
     );
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&app.state.i18n.text("fr", "cxc-error-invalid-theme", &[])));
     let html = app.get("/about").await.text().await.unwrap();
     assert!(html.contains("data-theme=\"dark\""));
 

@@ -174,7 +174,7 @@ fn labelled(
                 .to_owned(),
             Facet::Language => state.i18n.autonym(value).unwrap_or(value).to_owned(),
             Facet::Country => state.reference.country_name(value, lang),
-            Facet::Region => message(format!("cxc-region-{}", value.to_lowercase())),
+            Facet::Region => state.i18n.region_name(lang, value),
             Facet::Method => message(format!("cxc-method-{value}")),
         })
     };

@@ -120,12 +120,10 @@ pub(super) async fn dashboard_page(
         .regions
         .iter()
         .map(|(r, needs)| {
-            let name = state.i18n.text(
-                ctx.lang,
-                &format!("cxc-region-{}", r.code().to_lowercase()),
-                &[],
-            );
-            (name, needs_view(needs))
+            (
+                state.i18n.region_name(ctx.lang, r.code()),
+                needs_view(needs),
+            )
         })
         .collect();
     let languages = figures
@@ -159,11 +157,7 @@ pub(super) async fn dashboard_page(
             let lang_code = model.languages.name(c.language);
             let language = state.i18n.autonym(lang_code).unwrap_or(lang_code);
             let region = c.region.code();
-            let region_name = state.i18n.text(
-                ctx.lang,
-                &format!("cxc-region-{}", region.to_lowercase()),
-                &[],
-            );
+            let region_name = state.i18n.region_name(ctx.lang, region);
             Some(Cohort {
                 text: state.i18n.text(
                     ctx.lang,
@@ -253,18 +247,14 @@ pub fn right_now(state: &AppState, lang: &str) -> (Vec<Need>, Vec<(String, Need)
         .i18n
         .text(lang, "cxc-figure-fewer-than", &[&rule.min_cell.to_string()]);
     let figures = cached_figures(model, &rule, &directory, directory_version);
-    let mut wanted = needs_view(model, &directory, &rule, &fewer, lang, &figures.needs);
-    wanted.truncate(5);
+    let mut most_needed = needs_view(model, &directory, &rule, &fewer, lang, &figures.needs);
+    most_needed.truncate(5);
     let mut regions: Vec<(u64, String, Need)> = figures
         .regions
         .iter()
         .filter_map(|(r, needs)| {
             let top = needs.first()?;
-            let name = state.i18n.text(
-                lang,
-                &format!("cxc-region-{}", r.code().to_lowercase()),
-                &[],
-            );
+            let name = state.i18n.region_name(lang, r.code());
             let view = needs_view(
                 model,
                 &directory,
@@ -282,7 +272,7 @@ pub fn right_now(state: &AppState, lang: &str) -> (Vec<Need>, Vec<(String, Need)
         .take(3)
         .map(|(_, n, v)| (n, v))
         .collect();
-    (wanted, regions)
+    (most_needed, regions)
 }
 
 /// The figures of the current read model and directory, computed at the first request after

@@ -214,11 +214,7 @@ pub fn map_doc(state: &AppState, params: &MapParams, lang: &str) -> Result<Arc<M
         .map(|(code, c)| {
             let name = match parsed.level {
                 Level::Country => state.reference.country_name(code, lang),
-                Level::Region => {
-                    state
-                        .i18n
-                        .text(lang, &format!("cxc-region-{}", code.to_lowercase()), &[])
-                }
+                Level::Region => state.i18n.region_name(lang, code),
             };
             let Counts { assets, needs, gap } = *c;
             let (a, n, g) = (rule.publish(assets), rule.publish(needs), rule.publish(gap));
